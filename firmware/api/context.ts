@@ -1,0 +1,26 @@
+import type { Hal } from "../../hal/types.js";
+import type { SiteConfig } from "../config/site.js";
+import type { Clock, Gate } from "../gate.js";
+import type { CameraDirectory } from "../ingest/cameras.js";
+import type { Lane } from "../lanes.js";
+import type { AuditRepo } from "../store/audit-repo.js";
+import type { EventsRepo } from "../store/events-repo.js";
+import type { ListsRepo } from "../store/lists-repo.js";
+
+/** Everything the routes use, built by the controller. */
+export interface ApiContext {
+  version: string;
+  site: SiteConfig;
+  hal: Hal;
+  lanes: ReadonlyMap<string, Lane>;
+  lists: ListsRepo;
+  events: EventsRepo;
+  audit: AuditRepo;
+  gate: Gate;
+  cameras: CameraDirectory;
+  clock: Clock;
+  startedAt: number;
+  checkToken(token: string | null | undefined): boolean;
+  /** Built panel bundle to serve at `/`, or null when it has not been built. */
+  uiDir: string | null;
+}

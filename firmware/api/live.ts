@@ -1,0 +1,109 @@
+/**
+ * The live socket (/api/v1/live): one JSON message per decision and per I/O transition.
+ * Authentication: `Authorization: Bearer …` on the upgrade, or — for browsers, which cannot set headers on
+ * a WebSocket — a first message `{"type":"auth","token":"…"}` within 5 s. Failure closes with code 4401.
+ * `?topics=decision,io` limits what a client receives.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { type WebSocket, WebSocketServer } from "ws";
+import type { Logger } from "../util/log.js";
+import { bearerToken } from "./auth.js";
+
+export const LIVE_PATH = "/api/v1/live";
+export const TOPICS = ["decision", "io"] as const;
+export type Topic = (typeof TOPICS)[number];
+const AUTH_TIMEOUT_MS = 5000;
+/** A client that stops reading is dropped rather than buffering without bound. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+interface Client {
+  socket: WebSocket;
+  topics: ReadonlySet<Topic>;
+}
+
+export class LiveHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  private readonly clients = new Set<Client>();
+
+  constructor(
+    private readonly checkToken: (token: string | null) => boolean,
+    private readonly hello: () => Record<string, unknown>,
+    private readonly log: Logger,
+  ) {}
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Handle an HTTP upgrade for the live path; returns false if the request is not ours. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== LIVE_PATH) return false;
+    const topics = parseTopics(url.searchParams.get("topics"));
+    if (topics === null) {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\nunknown topic\r\n");
+      return true;
+    }
+    const headerToken = bearerToken(req.headers.authorization);
+    if (headerToken !== null && !this.checkToken(headerToken)) {
+      socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n");
+      return true;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const client: Client = { socket: ws, topics };
+      if (headerToken !== null) this.admit(client);
+      else this.awaitAuth(client);
+    });
+    return true;
+  }
+
+  broadcast(topic: Topic, message: Record<string, unknown>): void {
+    if (this.clients.size === 0) return;
+    const text = JSON.stringify(message);
+    for (const client of this.clients) {
+      if (!client.topics.has(topic)) continue;
+      if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        client.socket.terminate();
+        continue;
+      }
+      client.socket.send(text);
+    }
+  }
+
+  close(): void {
+    for (const client of this.clients) client.socket.close(1001, "controller stopping");
+    this.clients.clear();
+    this.wss.close();
+  }
+
+  private awaitAuth(client: Client): void {
+    const timer = setTimeout(() => client.socket.close(4401, "authentication required"), AUTH_TIMEOUT_MS);
+    client.socket.once("message", (data) => {
+      clearTimeout(timer);
+      let token: string | null = null;
+      try {
+        const msg = JSON.parse(data.toString());
+        if (msg?.type === "auth" && typeof msg.token === "string") token = msg.token;
+      } catch {
+        // Not JSON: treated as a failed authentication below.
+      }
+      if (this.checkToken(token)) this.admit(client);
+      else client.socket.close(4401, "invalid token");
+    });
+  }
+
+  private admit(client: Client): void {
+    this.clients.add(client);
+    client.socket.on("close", () => this.clients.delete(client));
+    client.socket.on("error", (err) => this.log.debug({ err }, "live client error"));
+    client.socket.send(JSON.stringify({ type: "hello", ...this.hello() }));
+  }
+}
+
+function parseTopics(text: string | null): ReadonlySet<Topic> | null {
+  if (text === null || text === "") return new Set(TOPICS);
+  const wanted = text.split(",").map((t) => t.trim());
+  if (!wanted.every((t): t is Topic => (TOPICS as readonly string[]).includes(t))) return null;
+  return new Set(wanted as Topic[]);
+}

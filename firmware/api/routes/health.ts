@@ -1,0 +1,35 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import type { ApiContext } from "../context.js";
+
+export const healthRoutes =
+  (ctx: ApiContext): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.get(
+      "/health",
+      {
+        schema: {
+          summary: "Liveness and basic state (no authentication)",
+          security: [],
+          response: {
+            200: Type.Object({
+              status: Type.Literal("ok"),
+              version: Type.String(),
+              uptimeS: Type.Number(),
+              hal: Type.String(),
+              lanes: Type.Integer(),
+              eventsPending: Type.Integer(),
+            }),
+          },
+        },
+      },
+      async () => ({
+        status: "ok" as const,
+        version: ctx.version,
+        uptimeS: Math.round((ctx.clock.now() - ctx.startedAt) / 100) / 10,
+        hal: ctx.hal.driver,
+        lanes: ctx.lanes.size,
+        eventsPending: ctx.events.pending,
+      }),
+    );
+  };

@@ -1,0 +1,91 @@
+/**
+ * Camera pushes: POST /api/v1/ingest/<protocol>. No admin token: the camera is identified by its secret or
+ * its address; an unknown sender is refused and logged. The reply waits for the event's commit, so a camera
+ * that retries on failure never loses a read; the relay has been driven long before.
+ */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyRequest } from "fastify";
+import { Type } from "typebox";
+import { IngestError, NotAPlateRead } from "../../ingest/types.js";
+import { PUSH_ROUTES } from "../../ingest/registry.js";
+import type { ApiContext } from "../context.js";
+import { ErrorReply } from "../schemas.js";
+
+/** Vendors send images inline as base64: a few megabytes per read. */
+const INGEST_BODY_LIMIT = 16 * 1024 * 1024;
+
+const IngestReply = Type.Object({
+  status: Type.Union([Type.Literal("decided"), Type.Literal("ignored"), Type.Literal("duplicate")]),
+  eventId: Type.Optional(Type.Integer()),
+  decision: Type.Optional(Type.Union([Type.Literal("allow"), Type.Literal("deny")])),
+  reason: Type.String(),
+});
+
+function secretOf(req: FastifyRequest): string | null {
+  const header = req.headers["x-camera-secret"];
+  if (typeof header === "string" && header !== "") return header;
+  const auth = req.headers.authorization;
+  if (auth?.startsWith("Basic ")) {
+    const decoded = Buffer.from(auth.slice(6), "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon >= 0) return decoded.slice(colon + 1);
+  }
+  const query = req.query as Record<string, unknown> | undefined;
+  return typeof query?.secret === "string" && query.secret !== "" ? query.secret : null;
+}
+
+export const ingestRoutes =
+  (ctx: ApiContext): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const receivedAt = new WeakMap<FastifyRequest, number>();
+    app.addHook("onRequest", async (req) => {
+      receivedAt.set(req, performance.now());
+    });
+
+    for (const [segment, adapter] of PUSH_ROUTES) {
+      app.post(
+        `/ingest/${segment}`,
+        {
+          bodyLimit: INGEST_BODY_LIMIT,
+          schema: {
+            summary: `Plate read pushed by a camera (${adapter.protocol})`,
+            security: [],
+            querystring: Type.Object({ secret: Type.Optional(Type.String()) }),
+            body: Type.Unknown({ description: "the camera's JSON document" }),
+            response: { 200: IngestReply, 202: IngestReply, 400: ErrorReply, 401: ErrorReply },
+          },
+        },
+        async (req, reply) => {
+          const receivedMono = receivedAt.get(req) ?? performance.now();
+          const body = req.body;
+          const hint = typeof body === "object" && body !== null && typeof (body as { camera?: unknown }).camera === "string" ? (body as { camera: string }).camera : null;
+          const camera = ctx.cameras.identify({ secret: secretOf(req), remoteAddress: req.ip, hint });
+          if (!camera) {
+            req.log.warn({ from: req.ip, protocol: adapter.protocol }, "push refused: unknown camera");
+            return reply.code(401).send({ statusCode: 401, error: "Unauthorized", message: "unknown camera: no enabled camera has this secret or source address" });
+          }
+          if (adapter.protocol !== "generic" && camera.protocol !== adapter.protocol)
+            return reply.code(400).send({
+              statusCode: 400,
+              error: "Bad Request",
+              message: `camera '${camera.id}' is configured for ${camera.protocol}; post to /api/v1/ingest/${camera.protocol}`,
+            });
+          let read: ReturnType<typeof adapter.parse>;
+          try {
+            read = adapter.parse(body, ctx.site.timeZone);
+          } catch (err) {
+            if (err instanceof NotAPlateRead) return reply.code(202).send({ status: "ignored", reason: err.message });
+            if (err instanceof IngestError) {
+              req.log.warn({ camera: camera.id, problem: err.message }, "push rejected: malformed read");
+              return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: err.message });
+            }
+            throw err;
+          }
+          const outcome = ctx.gate.handle({ read, camera, protocol: adapter.protocol, receivedMono });
+          if (outcome.status !== "decided") return { status: outcome.status, reason: outcome.reason };
+          await outcome.stored;
+          return { status: "decided" as const, eventId: outcome.event.id, decision: outcome.event.decision, reason: outcome.event.reason };
+        },
+      );
+    }
+  };

@@ -1,0 +1,70 @@
+/** Response and parameter schemas shared by routes (they also make the OpenAPI document). */
+import { Type } from "typebox";
+
+/** Every error reply: `message` says what is wrong and where. */
+export const ErrorReply = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String() });
+
+export const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+
+export const Iso = Type.String({ format: "date-time" });
+export const NullableIso = Type.Union([Iso, Type.Null()]);
+
+export const EventSchema = Type.Object({
+  id: Type.Integer(),
+  plate: Type.String({ description: "normalised plate" }),
+  plateRaw: Type.String({ description: "as the camera sent it" }),
+  cameraId: Type.String(),
+  laneId: Type.String(),
+  protocol: Type.String(),
+  decision: Type.Union([Type.Literal("allow"), Type.Literal("deny")]),
+  reason: Type.String(),
+  listId: Type.Union([Type.Integer(), Type.Null()]),
+  listName: Type.Union([Type.String(), Type.Null()]),
+  listKind: Type.Union([Type.String(), Type.Null()]),
+  entryId: Type.Union([Type.Integer(), Type.Null()]),
+  explanation: Type.Unknown(),
+  confidence: Type.Union([Type.Number(), Type.Null()]),
+  direction: Type.Union([Type.String(), Type.Null()]),
+  cameraTimeRaw: Type.Union([Type.String(), Type.Null()]),
+  cameraTime: NullableIso,
+  receivedAt: Iso,
+  relayAt: NullableIso,
+  latencyMs: Type.Union([Type.Number(), Type.Null()], { description: "receipt to relay command" }),
+  extras: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export const ListSchema = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  kind: Type.Union([Type.Literal("allow"), Type.Literal("block"), Type.Literal("custom")]),
+  description: Type.Union([Type.String(), Type.Null()]),
+  maxDistance: Type.Number(),
+  createdAt: Iso,
+  entryCount: Type.Integer(),
+});
+
+export const EntrySchema = Type.Object({
+  id: Type.Integer(),
+  listId: Type.Integer(),
+  plate: Type.String(),
+  plateRaw: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  validFrom: NullableIso,
+  validTo: NullableIso,
+  createdAt: Iso,
+});
+
+export const IoSchema = Type.Object({
+  name: Type.String(),
+  kind: Type.Union([Type.Literal("input"), Type.Literal("output")]),
+  state: Type.Union([Type.Literal("active"), Type.Literal("inactive")]),
+  changedAt: Iso,
+});
+
+export const LaneSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  barrierOutput: Type.String(),
+  presenceInput: Type.Union([Type.String(), Type.Null()]),
+  openPulseMs: Type.Integer(),
+});

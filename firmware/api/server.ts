@@ -1,0 +1,96 @@
+/**
+ * The HTTP application, built without listening (tests use it as is). Order: error handling and auth,
+ * then documentation, then routes, then the panel.
+ */
+import { existsSync } from "node:fs";
+import fastifyStatic from "@fastify/static";
+import fastifySwagger from "@fastify/swagger";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import { PlateError } from "../domain/plate.js";
+import { ConflictError, NotFoundError } from "../store/lists-repo.js";
+import type { Logger } from "../util/log.js";
+import { bearerToken } from "./auth.js";
+import type { ApiContext } from "./context.js";
+import { auditRoutes } from "./routes/audit.js";
+import { eventRoutes } from "./routes/events.js";
+import { healthRoutes } from "./routes/health.js";
+import { ingestRoutes } from "./routes/ingest.js";
+import { ioRoutes } from "./routes/io.js";
+import { laneRoutes } from "./routes/lanes.js";
+import { listRoutes } from "./routes/lists.js";
+
+export type App = FastifyInstance;
+
+/** Routes under /api/v1 reachable without the admin token: cameras and probes have no token. */
+const PUBLIC_PREFIXES = ["/api/v1/health", "/api/v1/ingest/"];
+
+export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
+  const app = Fastify({
+    loggerInstance: log.child({ module: "api" }) as FastifyBaseLogger,
+    // Request lines would carry query strings (a camera's ?secret=) and plates: we log our own summaries.
+    disableRequestLogging: true,
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.validation) {
+      const where = err.validationContext ?? "request";
+      return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: `${where}${err.message.slice(where.length)}` });
+    }
+    const mapped = mapDomainError(err);
+    if (mapped) return reply.code(mapped).send({ statusCode: mapped, error: statusText(mapped), message: err.message });
+    const code = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (code >= 500) {
+      req.log.error({ err, url: req.routeOptions.url }, "request failed");
+      return reply.code(code).send({ statusCode: code, error: statusText(code), message: "internal error; see the controller log" });
+    }
+    return reply.code(code).send({ statusCode: code, error: statusText(code), message: err.message });
+  });
+
+  app.addHook("onRequest", async (req, reply) => {
+    const path = req.url.split("?", 1)[0] as string;
+    if (!path.startsWith("/api/v1/") || PUBLIC_PREFIXES.some((p) => path.startsWith(p))) return;
+    if (!ctx.checkToken(bearerToken(req.headers.authorization))) {
+      reply.header("www-authenticate", 'Bearer realm="portcullis"');
+      return reply.code(401).send({ statusCode: 401, error: "Unauthorized", message: "a valid admin bearer token is required" });
+    }
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: "Portcullis API", version: ctx.version, description: "ANPR gate controller" },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(ingestRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(listRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(eventRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(laneRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(ioRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(auditRoutes(ctx), { prefix: "/api/v1" });
+
+  if (ctx.uiDir && existsSync(ctx.uiDir)) await app.register(fastifyStatic, { root: ctx.uiDir, prefix: "/" });
+  else app.get("/", { schema: { hide: true } }, async (_req, reply) => reply.type("text/plain").send("Portcullis is running; the panel has not been built (npm run build:ui).\n"));
+
+  return app;
+}
+
+function mapDomainError(err: Error): number | null {
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof ConflictError) return 409;
+  if (err instanceof PlateError || err instanceof RangeError) return 400;
+  return null;
+}
+
+function statusText(code: number): string {
+  return (
+    { 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Entity" }[code] ??
+    (code >= 500 ? "Internal Server Error" : "Error")
+  );
+}

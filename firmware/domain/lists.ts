@@ -1,0 +1,44 @@
+/** Lists and their entries as the decision core sees them. */
+import type { Edit } from "./fuzzy.js";
+
+export type ListKind = "allow" | "block" | "custom";
+export const LIST_KINDS: readonly ListKind[] = ["allow", "block", "custom"];
+
+/** Built-in pseudo-lists that actions can react to, as on the cameras in the specs. */
+export type BuiltInList = "any-plate" | "not-in-list";
+
+export interface ListDef {
+  id: number;
+  name: string;
+  kind: ListKind;
+  /** Largest weighted edit distance that still counts as a match; 0 = exact only. Below 2. */
+  maxDistance: number;
+}
+
+export interface ListEntry {
+  id: number;
+  listId: number;
+  /** Normalised plate. */
+  plate: string;
+  description: string | null;
+  /** Epoch ms, inclusive; null = open-ended. */
+  validFrom: number | null;
+  /** Epoch ms, exclusive; null = open-ended. */
+  validTo: number | null;
+}
+
+export type MatchKind = { kind: "exact" } | { kind: "fuzzy"; distance: number; edits: Edit[] };
+
+export interface ListMatch {
+  list: ListDef;
+  entry: ListEntry;
+  match: MatchKind;
+}
+
+export type Validity = "valid" | "not-yet-valid" | "expired";
+
+export function validityAt(entry: ListEntry, nowMs: number): Validity {
+  if (entry.validFrom !== null && nowMs < entry.validFrom) return "not-yet-valid";
+  if (entry.validTo !== null && nowMs >= entry.validTo) return "expired";
+  return "valid";
+}

@@ -1,0 +1,147 @@
+/**
+ * The spine: a plate read becomes a decision, the decision drives the hardware at once, then the event is
+ * announced live and stored. Nothing on the way to the relay waits on disk or network.
+ */
+import type { Hal } from "../hal/types.js";
+import { type ActionConfig, actionApplies, type BoundAction } from "./actions/registry.js";
+import type { CameraConfig, SiteConfig } from "./config/site.js";
+import type { Decision } from "./domain/decide.js";
+import { meetsConfidence, RepetitionFilter } from "./domain/filters.js";
+import { type EventView, toEventView } from "./events.js";
+import type { PlateRead } from "./ingest/types.js";
+import type { Lane } from "./lanes.js";
+import type { EventsRepo, NewEvent } from "./store/events-repo.js";
+import type { ListsRepo } from "./store/lists-repo.js";
+import type { Logger } from "./util/log.js";
+
+export interface Clock {
+  /** Wall clock, epoch ms. */
+  now(): number;
+  /** Monotonic clock, ms (performance.now()). */
+  mono(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now(), mono: () => performance.now() };
+
+export type ReadOutcome =
+  | { status: "decided"; event: EventView; stored: Promise<void> }
+  | { status: "ignored"; reason: string }
+  | { status: "duplicate"; reason: string };
+
+export interface Arrival {
+  read: PlateRead;
+  camera: CameraConfig;
+  protocol: string;
+  /** Monotonic ms when the first byte of the read was received. */
+  receivedMono: number;
+}
+
+export interface GateDeps {
+  site: SiteConfig;
+  hal: Hal;
+  lanes: ReadonlyMap<string, Lane>;
+  lists: ListsRepo;
+  events: EventsRepo;
+  actions: readonly BoundAction[];
+  clock: Clock;
+  log: Logger;
+  announce(event: EventView): void;
+}
+
+export class Gate {
+  private readonly filter: RepetitionFilter;
+
+  constructor(private readonly deps: GateDeps) {
+    this.filter = new RepetitionFilter(deps.site.filters.repeatWindowMs);
+  }
+
+  handle(arrival: Arrival): ReadOutcome {
+    const { read, camera } = arrival;
+    const { clock, site } = this.deps;
+    const plate = read.plate.normalised;
+    if (!meetsConfidence(read.confidence, site.filters.minConfidence))
+      return { status: "ignored", reason: `confidence ${read.confidence} is below the minimum ${site.filters.minConfidence}` };
+    const lane = this.deps.lanes.get(camera.lane);
+    if (!lane) throw new Error(`camera ${camera.id} is on lane ${camera.lane}, which does not exist`);
+    const receivedAt = clock.now();
+    if (this.filter.isRepeat(lane.id, plate, receivedAt))
+      return { status: "duplicate", reason: `same plate on lane ${lane.id} within ${site.filters.repeatWindowMs} ms` };
+
+    const decision = this.deps.lists.decide(plate, receivedAt);
+    const relayMono = this.runActions(decision, lane);
+    const relayAt = relayMono === null ? null : receivedAt + (relayMono - arrival.receivedMono);
+
+    const row = this.eventRow(arrival, lane, decision, receivedAt, relayAt, relayMono);
+    const event = toEventView(row);
+    this.deps.announce(event);
+    const stored = this.deps.events.append(row);
+    stored.catch((err) => this.deps.log.error({ err, eventId: row.id }, "event could not be stored"));
+    return { status: "decided", event, stored };
+  }
+
+  /** Run every applicable action; returns the monotonic time the first one was commanded, if any. */
+  private runActions(decision: Decision, lane: Lane): number | null {
+    let firstAt: number | null = null;
+    for (const action of this.deps.actions) {
+      if (!actionApplies(action.config, decision, lane.id)) continue;
+      try {
+        action.run({ decision, lane, output: (name) => this.deps.hal.output(name) });
+        firstAt ??= this.deps.clock.mono();
+      } catch (err) {
+        // One failing action must not stop the others, nor the event being stored.
+        this.deps.log.error({ err, action: describe(action.config), lane: lane.id }, "action failed");
+      }
+    }
+    return firstAt;
+  }
+
+  private eventRow(
+    arrival: Arrival,
+    lane: Lane,
+    decision: Decision,
+    receivedAt: number,
+    relayAt: number | null,
+    relayMono: number | null,
+  ): NewEvent {
+    const { read, camera } = arrival;
+    const decisive = decision.decisive;
+    return {
+      id: this.deps.events.allocateId(),
+      plate: read.plate.normalised,
+      plateRaw: read.plate.raw,
+      cameraId: camera.id,
+      laneId: lane.id,
+      protocol: arrival.protocol,
+      confidence: read.confidence,
+      direction: read.direction,
+      decision: decision.result,
+      reason: decision.reason,
+      listId: decisive?.list.id ?? null,
+      listName: decisive?.list.name ?? null,
+      listKind: decisive?.list.kind ?? null,
+      entryId: decisive?.entry.id ?? null,
+      explanation: JSON.stringify({
+        match: decisive?.match ?? null,
+        matches: decision.matches.map((m) => ({
+          listId: m.list.id,
+          listName: m.list.name,
+          kind: m.list.kind,
+          entryId: m.entry.id,
+          plate: m.entry.plate,
+          match: m.match,
+        })),
+        builtIns: decision.builtIns,
+      }),
+      cameraTimeRaw: read.cameraTimeRaw,
+      cameraTime: read.cameraTime,
+      receivedAt,
+      relayAt,
+      latencyMs: relayMono === null ? null : Math.round((relayMono - arrival.receivedMono) * 1000) / 1000,
+      extras: Object.keys(read.extras).length ? JSON.stringify(read.extras) : null,
+    };
+  }
+}
+
+function describe(action: ActionConfig): string {
+  return `${action.do.type} on ${JSON.stringify(action.on)}`;
+}

@@ -1,0 +1,102 @@
+/** Shared field readers for camera payloads: each throws IngestError naming the field. */
+import { normalisePlate, type Plate, PlateError } from "../domain/plate.js";
+import { IngestError } from "./types.js";
+
+export function requireObject(body: unknown, path = "body"): Record<string, unknown> {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new IngestError(path, `expected a JSON object, got ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}`);
+  return body as Record<string, unknown>;
+}
+
+/** The first of `names` present in `obj` (vendors renamed fields between firmware generations). */
+export function pick(obj: Record<string, unknown>, names: readonly string[]): { name: string; value: unknown } | null {
+  for (const name of names) if (obj[name] !== undefined && obj[name] !== null) return { name, value: obj[name] };
+  return null;
+}
+
+export function plateField(obj: Record<string, unknown>, names: readonly string[]): Plate {
+  const found = pick(obj, names);
+  if (!found) throw new IngestError(`body.${names[0]}`, "missing: the read carries no plate");
+  if (typeof found.value !== "string") throw new IngestError(`body.${found.name}`, `expected a string, got ${typeof found.value}`);
+  try {
+    return normalisePlate(found.value);
+  } catch (err) {
+    if (err instanceof PlateError) throw new IngestError(`body.${found.name}`, err.message);
+    throw err;
+  }
+}
+
+/** Confidence as 0–100. Accepts numbers, "93", "93%", and 0–1 fractions; "-" or "" mean none. */
+export function confidenceField(obj: Record<string, unknown>, names: readonly string[]): number | null {
+  const found = pick(obj, names);
+  if (!found) return null;
+  let value = found.value;
+  if (typeof value === "string") {
+    const text = value.trim().replace(/%$/, "");
+    if (text === "" || text === "-") return null;
+    value = Number(text);
+  }
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 100)
+    throw new IngestError(`body.${found.name}`, "expected a confidence between 0 and 100");
+  return value <= 1 && !Number.isInteger(value) ? value * 100 : value;
+}
+
+export function optionalString(obj: Record<string, unknown>, names: readonly string[], maxLength = 256): string | null {
+  const found = pick(obj, names);
+  if (!found) return null;
+  if (typeof found.value !== "string" && typeof found.value !== "number")
+    throw new IngestError(`body.${found.name}`, `expected a string, got ${typeof found.value}`);
+  const text = String(found.value);
+  if (text.length > maxLength) throw new IngestError(`body.${found.name}`, `longer than ${maxLength} characters`);
+  return text;
+}
+
+const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,6}))?$/;
+
+/**
+ * A camera timestamp to epoch ms. ISO 8601 with a zone is exact; a zone-less local time (as Milesight
+ * sends) is read in the site's time zone. Returns null when the text is not a time at all.
+ */
+export function parseCameraTime(text: string, timeZone: string): number | null {
+  const local = LOCAL_TIME.exec(text.trim());
+  if (!local) {
+    const ms = Date.parse(text);
+    return Number.isNaN(ms) ? null : ms;
+  }
+  const [y, mo, d, h, mi, s] = local.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const ms = Math.round(Number(`0.${local[7] ?? "0"}`) * 1000);
+  const asUtc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  if (Number.isNaN(asUtc)) return null;
+  return asUtc - zoneOffsetMs(asUtc, timeZone);
+}
+
+/** The zone's UTC offset at (approximately) `utcMs`, from Intl: no time zone database of our own. */
+function zoneOffsetMs(utcMs: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).formatToParts(new Date(utcMs));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
+  const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  return wall - Math.floor(utcMs / 1000) * 1000;
+}
+
+/** Keep scalar vendor fields, bounded, so an event's extras stay small. */
+export function scalarExtras(obj: Record<string, unknown>, names: Record<string, readonly string[]>): Record<string, string | number | boolean> {
+  const extras: Record<string, string | number | boolean> = {};
+  for (const [key, aliases] of Object.entries(names)) {
+    const found = pick(obj, aliases);
+    if (!found) continue;
+    const v = found.value;
+    if (typeof v === "number" && Number.isFinite(v)) extras[key] = v;
+    else if (typeof v === "boolean") extras[key] = v;
+    else if (typeof v === "string" && v !== "" && v !== "-") extras[key] = v.slice(0, 128);
+  }
+  return extras;
+}

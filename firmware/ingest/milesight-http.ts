@@ -1,0 +1,70 @@
+/**
+ * Milesight LPR cameras, HTTP POST JSON (specs/002 "HTTP Type"). Firmware before 45.8.0.3-LPR_XX-r1 names
+ * fields in snake_case (`plate_color`), later firmware in Title Case (`Plate Color`); both are read.
+ * Images arrive base64-encoded; they are counted here and stored by the snapshot service.
+ */
+import { confidenceField, optionalString, parseCameraTime, plateField, requireObject, scalarExtras } from "./fields.js";
+import { type Direction, IngestError, NotAPlateRead, type PlateRead, type PushAdapter } from "./types.js";
+
+const PLATE = ["plate", "Plate", "License Plate", "license_plate", "plate_number", "Plate Number"];
+const TIME = ["time_msec", "Time Msec", "time", "Time"];
+const IMAGES = ["plate_image", "Plate Image", "full_image", "Full Image", "evidence_image0", "Evidence Image0", "evidence_image1", "Evidence Image1"];
+
+const EXTRAS = {
+  device: ["device", "Device"],
+  cameraListType: ["type", "Type"],
+  speed: ["speed", "Speed"],
+  detectionRegion: ["detection_region", "Detection Region"],
+  region: ["region", "Region"],
+  plateColor: ["plate_color", "Plate Color"],
+  vehicleType: ["vehicle_type", "Vehicle Type"],
+  vehicleColor: ["vehicle_color", "Vehicle Color"],
+  vehicleBrand: ["vehicle_brand", "Vehicle Brand"],
+  resolutionWidth: ["resolution_width", "Resolution Width"],
+  resolutionHeight: ["resolution_height", "Resolution Height"],
+} as const;
+
+/** "Approach" comes towards the camera, "Away" goes from it; which means "in" is the lane's business. */
+function direction(text: string | null): Direction | null {
+  switch (text?.trim().toLowerCase()) {
+    case "approach":
+    case "approaching":
+      return "approach";
+    case "away":
+    case "leaving":
+      return "away";
+    default:
+      return null;
+  }
+}
+
+export const adapter: PushAdapter = {
+  protocol: "milesight-http",
+  parse(body: unknown, siteTimeZone: string): PlateRead {
+    const obj = requireObject(body);
+    const event = optionalString(obj, ["event", "Event"]);
+    // Parking, counting and other events may name a plate but are not a vehicle at the barrier.
+    if (event !== null && !/^(lpr|license plate|plate)/i.test(event))
+      throw new NotAPlateRead(`Milesight '${event}' event carries no plate read`);
+    const plate = plateField(obj, PLATE);
+    const cameraTimeRaw = optionalString(obj, TIME, 64);
+    const extras = scalarExtras(obj, EXTRAS);
+    let images = 0;
+    for (const name of IMAGES) {
+      const value = obj[name];
+      if (value === undefined || value === null || value === "") continue;
+      if (typeof value !== "string") throw new IngestError(`body.${name}`, "expected a base64 string");
+      images++;
+    }
+    if (images) extras.images = images;
+    return {
+      plate,
+      confidence: confidenceField(obj, ["confidence", "Confidence"]),
+      direction: direction(optionalString(obj, ["direction", "Direction"])),
+      cameraTimeRaw,
+      cameraTime: cameraTimeRaw === null ? null : parseCameraTime(cameraTimeRaw, siteTimeZone),
+      cameraHint: null,
+      extras,
+    };
+  },
+};

@@ -1,0 +1,18 @@
+/** Every push protocol, registered in one place: adding a vendor is one module plus one line here. */
+import { adapter as generic } from "./generic.js";
+import { adapter as milesightHttp } from "./milesight-http.js";
+import type { PushAdapter } from "./types.js";
+
+const ADAPTERS: readonly PushAdapter[] = [generic, milesightHttp];
+
+/** URL segment under /api/v1/ingest/ → adapter. `milesight` is the short form of `milesight-http`. */
+export const PUSH_ROUTES: ReadonlyMap<string, PushAdapter> = new Map([
+  ...ADAPTERS.map((a) => [a.protocol, a] as const),
+  ["milesight", milesightHttp],
+]);
+
+export function pushAdapter(protocol: string): PushAdapter {
+  const adapter = PUSH_ROUTES.get(protocol);
+  if (!adapter) throw new Error(`unknown camera protocol '${protocol}'; valid: ${[...PUSH_ROUTES.keys()].join(", ")}`);
+  return adapter;
+}

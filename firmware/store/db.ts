@@ -1,0 +1,45 @@
+/** Opening the database: pragmas for an SD card appliance, then migrations, before anything uses it. */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { projectRoot } from "../util/paths.js";
+import * as schema from "./schema.js";
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+export interface Store {
+  db: Db;
+  sqlite: Database.Database;
+  path: string;
+  close(): void;
+}
+
+export const DATABASE_FILE = "portcullis.db";
+
+export function openStore(dataDir: string): Store {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, DATABASE_FILE);
+  const sqlite = new Database(path);
+  // WAL: readers never block the writer; NORMAL: commits survive a process crash (kill -9) without an
+  // fsync per event; only an OS crash or power cut can lose the last commits (documented in the README).
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma("cache_size = -16000");
+  const db = drizzle(sqlite, { schema });
+  migrate(db, { migrationsFolder: join(projectRoot(), "firmware", "store", "migrations") });
+  let closed = false;
+  return {
+    db,
+    sqlite,
+    path,
+    close(): void {
+      if (closed) return;
+      closed = true;
+      sqlite.close();
+    },
+  };
+}

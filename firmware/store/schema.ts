@@ -1,0 +1,86 @@
+/**
+ * The database schema. Changing it means `npm run db:generate` and committing the new migration;
+ * migrations are applied at boot before the API starts. All times are epoch milliseconds.
+ */
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const lists = sqliteTable("lists", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  kind: text("kind", { enum: ["allow", "block", "custom"] }).notNull(),
+  description: text("description"),
+  maxDistance: real("max_distance").notNull().default(0),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const listEntries = sqliteTable(
+  "list_entries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    listId: integer("list_id")
+      .notNull()
+      .references(() => lists.id, { onDelete: "cascade" }),
+    /** Normalised plate: the key every lookup uses. */
+    plate: text("plate").notNull(),
+    plateRaw: text("plate_raw").notNull(),
+    /** Confusable-folded plate and its reverse: candidate keys for fuzzy matching (prefix/suffix ranges). */
+    skeleton: text("skeleton").notNull(),
+    skeletonReversed: text("skeleton_reversed").notNull(),
+    description: text("description"),
+    validFrom: integer("valid_from"),
+    validTo: integer("valid_to"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("list_entries_list_plate").on(t.listId, t.plate),
+    index("list_entries_plate").on(t.plate),
+    index("list_entries_skeleton").on(t.skeleton),
+    index("list_entries_skeleton_reversed").on(t.skeletonReversed),
+  ],
+);
+
+export const events = sqliteTable(
+  "events",
+  {
+    id: integer("id").primaryKey(),
+    plate: text("plate").notNull(),
+    plateRaw: text("plate_raw").notNull(),
+    cameraId: text("camera_id").notNull(),
+    laneId: text("lane_id").notNull(),
+    protocol: text("protocol").notNull(),
+    confidence: real("confidence"),
+    direction: text("direction"),
+    decision: text("decision", { enum: ["allow", "deny"] }).notNull(),
+    reason: text("reason").notNull(),
+    listId: integer("list_id"),
+    listName: text("list_name"),
+    listKind: text("list_kind"),
+    entryId: integer("entry_id"),
+    /** JSON: the decisive match (exact, or fuzzy distance and edits) and every list matched. */
+    explanation: text("explanation").notNull(),
+    /** As the camera sent it, and parsed to epoch ms where the camera's format allows. */
+    cameraTimeRaw: text("camera_time_raw"),
+    cameraTime: integer("camera_time"),
+    receivedAt: integer("received_at").notNull(),
+    relayAt: integer("relay_at"),
+    /** Receipt to relay command, in milliseconds (monotonic clock). */
+    latencyMs: real("latency_ms"),
+    /** JSON: vendor fields (colour, make, type, speed, region…). */
+    extras: text("extras"),
+  },
+  (t) => [index("events_received_at").on(t.receivedAt), index("events_plate").on(t.plate)],
+);
+
+export const audit = sqliteTable(
+  "audit",
+  {
+    id: integer("id").primaryKey(),
+    at: integer("at").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target"),
+    detail: text("detail"),
+  },
+  (t) => [index("audit_at").on(t.at)],
+);
+

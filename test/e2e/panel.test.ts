@@ -1,0 +1,346 @@
+/**
+ * End-to-end test of the operator panel: the built bundle (dist/ui), served by the real controller,
+ * driven in headless Debian Chromium through playwright-core.
+ *
+ * Needs `/usr/bin/chromium` (Debian package `chromium`). Builds the panel first when dist/ui is
+ * missing or older than ui/. Screenshots land in test/e2e/__screenshots__/ (not committed).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, type BrowserContext, chromium, type Page, type WebSocketRoute } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestController, type TestController } from "../helpers/controller.js";
+
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+const SHOTS = join(REPO, "test/e2e/__screenshots__");
+const CHROMIUM = "/usr/bin/chromium";
+const TOKEN_KEY = "portcullis.adminToken";
+const ALLOWED = "AB123CD";
+const BLOCKED = "XY999ZZ";
+const LANE = "1";
+const BARRIER = "lane1.barrier";
+const PRESENCE = "lane1.presence";
+
+/** Records every change of an I/O lamp or of the link indicator, so short pulses cannot be missed. */
+const RECORDER = `(() => {
+  const log = (window.__portcullisLog = []);
+  const record = (el) => {
+    if (el.hasAttribute("data-io")) log.push({ io: el.getAttribute("data-io"), state: el.getAttribute("data-state") });
+    if (el.hasAttribute("data-link")) log.push({ link: el.getAttribute("data-link") });
+  };
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === "attributes" && r.target.nodeType === 1) record(r.target);
+      for (const n of r.addedNodes) {
+        if (n.nodeType !== 1) continue;
+        if (n.matches("[data-io],[data-link]")) record(n);
+        n.querySelectorAll("[data-io],[data-link]").forEach(record);
+      }
+    }
+  }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-state", "data-link"] });
+})();`;
+
+interface ApiEvent {
+  id: number;
+  plate: string;
+  plateRaw: string;
+  decision: "allow" | "deny";
+  reason: string;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** `npm test` builds the panel first; a bare `vitest run test/e2e` builds it here when stale. */
+function ensurePanelBuilt(): void {
+  const index = join(REPO, "dist/ui/index.html");
+  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(REPO, "ui"))) return;
+  const vite = join(REPO, "node_modules/vite/bin/vite.js");
+  const res = spawnSync(process.execPath, [vite, "build", "--config", "ui/vite.config.ts", "--logLevel", "warn"], {
+    cwd: REPO,
+    env: { ...process.env, NODE_ENV: "production" },
+    encoding: "utf8",
+  });
+  if (res.status !== 0) throw new Error(`building the panel failed:\n${res.stdout}\n${res.stderr}`);
+}
+
+describe("operator panel (browser)", () => {
+  let ctl: TestController;
+  let browser: Browser;
+  let context: BrowserContext;
+  /** The signed-in page shared by the scenarios below, in order. */
+  let page: Page;
+  const consoleLines: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium`);
+    ensurePanelBuilt();
+    mkdirSync(SHOTS, { recursive: true });
+    ctl = await startTestController({ demoSite: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    context = await browser.newContext({ viewport: { width: 800, height: 480 } });
+    await context.addInitScript({ content: RECORDER });
+    page = await context.newPage();
+    page.on("console", (m) => consoleLines.push(m.text()));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await ctl?.stop();
+  });
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  async function ingest(plate: string, camera = "cam1"): Promise<void> {
+    const res = await fetch(`${ctl.url}/api/v1/ingest/generic`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-camera-secret": ctl.cameraSecret },
+      body: JSON.stringify({ plate, camera }),
+    });
+    expect(res.ok, `ingest answered ${res.status}`).toBe(true);
+  }
+
+  async function api<T>(path: string): Promise<T> {
+    const res = await fetch(`${ctl.url}${path}`, { headers: { authorization: `Bearer ${ctl.token}` } });
+    expect(res.status, path).toBe(200);
+    return (await res.json()) as T;
+  }
+
+  async function newestEvent(): Promise<ApiEvent | undefined> {
+    return (await api<{ items: ApiEvent[] }>("/api/v1/events?limit=1")).items[0];
+  }
+
+  /** Posts a read and waits until the controller has logged the decision for it. */
+  async function readPlate(plate: string): Promise<ApiEvent> {
+    const before = (await newestEvent())?.id ?? 0;
+    await ingest(plate);
+    let event: ApiEvent | undefined;
+    await expect
+      .poll(async () => {
+        event = await newestEvent();
+        return event?.id ?? 0;
+      })
+      .toBeGreaterThan(before);
+    if (!event) throw new Error("no event");
+    return event;
+  }
+
+  function barrierActivations(): number {
+    const history = ctl.hal.history?.();
+    if (!history) throw new Error("the test controller's HAL has no history() (sim driver expected)");
+    return history.filter((t) => t.name === BARRIER && t.kind === "output" && t.active).length;
+  }
+
+  async function waitBarrierIdle(): Promise<void> {
+    await expect.poll(() => ctl.hal.output(BARRIER).active, { timeout: 15_000 }).toBe(false);
+  }
+
+  async function lampStates(p: Page, name: string): Promise<string[]> {
+    return p.evaluate<string[]>(
+      `window.__portcullisLog.filter((e) => e.io === ${JSON.stringify(name)}).map((e) => e.state)`,
+    );
+  }
+
+  async function linkStates(p: Page): Promise<string[]> {
+    return p.evaluate<string[]>("window.__portcullisLog.filter((e) => e.link).map((e) => e.link)");
+  }
+
+  async function clearLog(p: Page): Promise<void> {
+    await p.evaluate("window.__portcullisLog.length = 0");
+  }
+
+  function row(p: Page, id: number) {
+    return p.locator(`[data-testid="event"][data-id="${id}"]`);
+  }
+
+  /** The row for `event` is the newest shown and says what the controller decided, and why. */
+  async function expectRowFor(p: Page, event: ApiEvent): Promise<void> {
+    const r = row(p, event.id);
+    await r.waitFor({ timeout: 10_000 });
+    expect(await p.locator('[data-testid="event"]').first().getAttribute("data-id")).toBe(String(event.id));
+    expect(await r.getAttribute("data-decision")).toBe(event.decision);
+    expect(await r.getByTestId("plate").textContent()).toBe(event.plate);
+    expect((await r.getByTestId("reason").textContent())?.trim()).toBe(event.reason);
+    expect((await r.getByTestId("verdict").textContent())?.trim()).toMatch(
+      event.decision === "allow" ? /Allowed/ : /Denied/,
+    );
+  }
+
+  // ---- scenarios ----------------------------------------------------------------------------
+
+  it("asks for the admin token, says where to find it, and refuses a wrong one", async () => {
+    await page.goto(ctl.url);
+    await page.getByRole("heading", { name: /sign in/i }).waitFor();
+    const help = await page.locator("form").textContent();
+    expect(help).toContain("admin-token");
+    expect(help).toContain("PORTCULLIS_ADMIN_TOKEN");
+
+    await page.getByLabel("Admin token").fill(`${ctl.token}-wrong`);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const error = page.getByTestId("login-error");
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/not accepted/i);
+    expect(await page.evaluate(`localStorage.getItem(${JSON.stringify(TOKEN_KEY)})`)).toBeNull();
+    await page.screenshot({ path: join(SHOTS, "login.png") });
+  }, 30_000);
+
+  it("signs in with the right token and goes live with the lanes and their I/O", async () => {
+    await page.getByLabel("Admin token").fill(ctl.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator('[data-testid="link"][data-link="live"]').waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(`localStorage.getItem(${JSON.stringify(TOKEN_KEY)})`)).toBe(ctl.token);
+
+    const lanes = await api<{ items: { id: string; name: string }[] }>("/api/v1/lanes");
+    const lane = lanes.items.find((l) => l.id === LANE);
+    expect(lane).toBeDefined();
+    await page.getByRole("heading", { name: lane?.name }).waitFor();
+    expect(await page.locator(`[data-io="${BARRIER}"]`).getAttribute("data-state")).toBe("inactive");
+    expect(await page.locator(`[data-io="${PRESENCE}"]`).getAttribute("data-state")).toMatch(/^(in)?active$/);
+  }, 30_000);
+
+  it("shows an allowed plate as allowed with its reason, and the barrier output flips on then off", async () => {
+    await waitBarrierIdle();
+    await clearLog(page);
+    const before = barrierActivations();
+
+    const event = await readPlate(ALLOWED);
+    expect(event.decision).toBe("allow");
+    await expectRowFor(page, event);
+
+    await expect.poll(() => lampStates(page, BARRIER), { timeout: 15_000 }).toEqual(["active", "inactive"]);
+    expect(barrierActivations()).toBe(before + 1);
+  }, 30_000);
+
+  it("shows a blocked plate as denied, and the barrier stays shut", async () => {
+    await waitBarrierIdle();
+    await clearLog(page);
+    const before = barrierActivations();
+
+    const event = await readPlate(BLOCKED);
+    expect(event.decision).toBe("deny");
+    await expectRowFor(page, event);
+
+    await page.waitForTimeout(300);
+    expect(barrierActivations()).toBe(before);
+    expect(await lampStates(page, BARRIER)).toEqual([]);
+  }, 30_000);
+
+  it("shows the camera's raw text when it differs from the normalised plate", async () => {
+    await waitBarrierIdle();
+    const event = await readPlate("ab123 cd");
+    await expectRowFor(page, event);
+    const raw = row(page, event.id).getByTestId("plate-raw");
+    if (event.plateRaw !== event.plate) expect(await raw.textContent()).toContain(event.plateRaw);
+    else expect(await raw.count()).toBe(0);
+  }, 30_000);
+
+  it("follows the presence input live", async () => {
+    if (!ctl.hal.simulateInput) throw new Error("the test controller's HAL cannot simulate inputs");
+    ctl.hal.simulateInput(PRESENCE, true);
+    await page.locator(`[data-io="${PRESENCE}"][data-state="active"]`).waitFor({ timeout: 10_000 });
+    ctl.hal.simulateInput(PRESENCE, false);
+    await page.locator(`[data-io="${PRESENCE}"][data-state="inactive"]`).waitFor({ timeout: 10_000 });
+  }, 30_000);
+
+  it("opens the barrier from the Open button and confirms it", async () => {
+    await waitBarrierIdle();
+    await clearLog(page);
+    const before = barrierActivations();
+
+    await page.getByTestId(`open-${LANE}`).click();
+    const feedback = page.getByTestId(`open-feedback-${LANE}`);
+    await expect.poll(() => feedback.textContent(), { timeout: 10_000 }).toMatch(/Opened/);
+    await expect.poll(() => barrierActivations(), { timeout: 10_000 }).toBe(before + 1);
+    await expect.poll(() => lampStates(page, BARRIER), { timeout: 15_000 }).toEqual(["active", "inactive"]);
+  }, 30_000);
+
+  it("looks right at 800×480 and 1280×800", async () => {
+    await waitBarrierIdle();
+    await page.setViewportSize({ width: 800, height: 480 });
+    await page.screenshot({ path: join(SHOTS, "panel.png") });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.screenshot({ path: join(SHOTS, "panel-1280.png") });
+    await page.setViewportSize({ width: 800, height: 480 });
+
+    // Nothing may overflow the kiosk screen sideways.
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(800);
+  }, 30_000);
+
+  it("keeps plates out of the URL and the console", () => {
+    expect(page.url()).not.toMatch(/AB123CD|XY999ZZ/i);
+    expect(consoleLines.filter((l) => /AB123CD|XY999ZZ|ab123/i.test(l))).toEqual([]);
+  });
+
+  it("reconnects by itself when the socket drops, and catches up", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 800, height: 480 } });
+    try {
+      await ctx.addInitScript({ content: RECORDER });
+      await ctx.addInitScript({
+        content: `localStorage.setItem(${JSON.stringify(TOKEN_KEY)}, ${JSON.stringify(ctl.token)});`,
+      });
+      const sockets: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+      await ctx.routeWebSocket(/\/api\/v1\/live$/, (ws) => {
+        sockets.push({ page: ws, server: ws.connectToServer() });
+      });
+      const p = await ctx.newPage();
+      await p.goto(ctl.url);
+      await p.locator('[data-testid="link"][data-link="live"]').waitFor({ timeout: 10_000 });
+      expect(sockets).toHaveLength(1);
+
+      await clearLog(p);
+      const first = sockets[0];
+      await first?.server.close({ code: 1001, reason: "test: server going away" });
+      await first?.page.close({ code: 1012, reason: "test: dropped" });
+
+      await p.locator('[data-testid="link"][data-link="live"]').waitFor({ timeout: 15_000 });
+      expect(await linkStates(p)).toContain("reconnecting");
+      expect(sockets.length).toBeGreaterThanOrEqual(2);
+
+      // Decisions still arrive over the new socket.
+      await waitBarrierIdle();
+      const event = await readPlate(BLOCKED);
+      await expectRowFor(p, event);
+    } finally {
+      await ctx.close();
+    }
+  }, 45_000);
+
+  it("sends the guard back to sign-in with a clear message when the saved token is rejected", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 800, height: 480 } });
+    try {
+      await ctx.addInitScript({
+        content: `localStorage.setItem(${JSON.stringify(TOKEN_KEY)}, "rotated-away-token");`,
+      });
+      const p = await ctx.newPage();
+      await p.goto(ctl.url);
+      const notice = p.getByRole("alert");
+      await notice.waitFor({ timeout: 10_000 });
+      expect(await notice.textContent()).toMatch(/no longer accepts the saved admin token/i);
+      await p.getByLabel("Admin token").waitFor();
+      expect(await p.evaluate(`localStorage.getItem(${JSON.stringify(TOKEN_KEY)})`)).toBeNull();
+      await p.screenshot({ path: join(SHOTS, "login-expired.png") });
+    } finally {
+      await ctx.close();
+    }
+  }, 30_000);
+});
