@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
 import { PlateError } from "../domain/plate.js";
 import { ConflictError, NotFoundError } from "../store/lists-repo.js";
 import type { Logger } from "../util/log.js";
@@ -29,7 +29,7 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
   const app = Fastify({
     loggerInstance: log.child({ module: "api" }) as FastifyBaseLogger,
     // Request lines would carry query strings (a camera's ?secret=) and plates: we log our own summaries.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<TypeBoxTypeProvider>();

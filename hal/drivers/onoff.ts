@@ -23,25 +23,39 @@ import {
 
 type GpioClass = typeof Gpio;
 
-/** Resolves the SoC gpiochip, then loads `onoff`. Throws with the chips seen, or with why onoff did not load. */
+/**
+ * Resolves the SoC gpiochip and checks every pin against it, then loads `onoff`. Throws with the chips seen,
+ * naming every pin outside the chip, or saying why onoff did not load. No line is touched here.
+ */
 export async function createOnoffBackend(config: HalConfig): Promise<GpioBackend> {
-  const chip = selectSocGpioChip(
-    readGpioChips(config.sysfsRoot ?? DEFAULT_SYSFS_GPIO_ROOT),
-    config.gpiochipLabel,
-  );
+  const chips = readGpioChips(config.sysfsRoot ?? DEFAULT_SYSFS_GPIO_ROOT);
+  const chip = selectSocGpioChip(chips, config.gpiochipLabel);
+  const problems: string[] = [];
+  const check = (kind: string, item: { name: string; pin: number }): void => {
+    try {
+      sysfsGpioNumber(chip, item.pin);
+    } catch (err) {
+      problems.push(`${kind} "${item.name}": ${errorMessage(err)}`);
+    }
+  };
+  for (const output of config.outputs) check("output", output);
+  for (const input of config.inputs) check("input", input);
+  if (problems.length > 0) throw new Error(`onoff driver: ${problems.join("; ")}`);
+
   let onoff: { Gpio: GpioClass };
   try {
     onoff = await import("onoff");
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new Error(
-      `onoff driver: cannot load the "onoff" package (optional dependency, builds on Linux): ${reason}`,
-      {
-        cause: err,
-      },
-    );
+    const reason = errorMessage(err);
+    throw new Error(`onoff driver: cannot load the "onoff" package (optional dependency): ${reason}`, {
+      cause: err,
+    });
   }
   return new OnoffBackend(onoff.Gpio, chip);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 class OnoffBackend implements GpioBackend {

@@ -30,7 +30,9 @@ describe("createHal config validation", () => {
     config.inputs.push({ name: "lane1.barrier", pin: 40, activeLow: false, debounceMs: 0 });
     config.outputs.push({ name: "lane1.siren", pin: 22, activeLow: false, contact: "NO", safeActive: false });
     const message = problemsOf(config);
-    expect(message).toContain('inputs[2] "lane1.barrier": duplicate name, already used by outputs[0] "lane1.barrier"');
+    expect(message).toContain(
+      'inputs[2] "lane1.barrier": duplicate name, already used by outputs[0] "lane1.barrier"',
+    );
     expect(message).toContain('inputs[0] "lane1.loop": pin 22 is already used by outputs[3] "lane1.siren"');
   });
 

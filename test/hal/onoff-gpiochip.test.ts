@@ -91,7 +91,9 @@ describe("gpiochip resolution", () => {
   it("fails when the pin is outside the chip", () => {
     const chip = { name: "gpiochip512", base: 512, label: "pinctrl-bcm2835", ngpio: 54 };
     expect(sysfsGpioNumber(chip, 53)).toBe(565);
-    expect(() => sysfsGpioNumber(chip, 54)).toThrow('BCM pin 54 is outside gpiochip512 ("pinctrl-bcm2835", lines 0..53)');
+    expect(() => sysfsGpioNumber(chip, 54)).toThrow(
+      'BCM pin 54 is outside gpiochip512 ("pinctrl-bcm2835", lines 0..53)',
+    );
   });
 
   it("fails clearly when the sysfs root does not exist", () => {
@@ -100,7 +102,13 @@ describe("gpiochip resolution", () => {
 });
 
 describe("onoff driver failure paths (no pin is touched)", () => {
-  const output = { name: "lane1.barrier", pin: 60, activeLow: true, contact: "NO" as const, safeActive: false };
+  const output = {
+    name: "lane1.barrier",
+    pin: 60,
+    activeLow: true,
+    contact: "NO" as const,
+    safeActive: false,
+  };
 
   it("start() rejects listing the chips when no SoC chip is found", async () => {
     const sysfsRoot = fakeSysfs([{ base: 0, label: "gpio-mockup-A", ngpio: 8 }]);
@@ -109,11 +117,13 @@ describe("onoff driver failure paths (no pin is touched)", () => {
     await hal.stop();
   });
 
-  it("start() rejects naming the output when its pin is outside the chip", async () => {
+  it("start() rejects naming every pin outside the chip, before loading onoff", async () => {
     const sysfsRoot = fakeSysfs([{ base: 512, label: "pinctrl-bcm2711", ngpio: 58 }]);
-    const hal = createHal({ driver: "onoff", sysfsRoot, outputs: [output], inputs: [] });
+    const loop = { name: "lane1.loop", pin: 99, activeLow: true, debounceMs: 50 };
+    const hal = createHal({ driver: "onoff", sysfsRoot, outputs: [output], inputs: [loop] });
     await expect(hal.start()).rejects.toThrow(
-      'HAL (onoff): cannot open output "lane1.barrier" (pin 60): BCM pin 60 is outside gpiochip512',
+      'onoff driver: output "lane1.barrier": BCM pin 60 is outside gpiochip512 ("pinctrl-bcm2711", lines 0..57); ' +
+        'input "lane1.loop": BCM pin 99 is outside gpiochip512',
     );
     await hal.stop();
   });

@@ -64,13 +64,15 @@ describe("sim HAL: start-up", () => {
 
 describe("sim HAL: logical ↔ electrical mapping", () => {
   it("drives outputs per the active-low / NO-NC truth table", async () => {
-    const outputs: OutputConfig[] = TRUTH_TABLE.filter(([, , active]) => !active).map(([activeLow, contact], i) => ({
-      name: `out${i}`,
-      pin: i,
-      activeLow,
-      contact,
-      safeActive: false,
-    }));
+    const outputs: OutputConfig[] = TRUTH_TABLE.filter(([, , active]) => !active).map(
+      ([activeLow, contact], i) => ({
+        name: `out${i}`,
+        pin: i,
+        activeLow,
+        contact,
+        safeActive: false,
+      }),
+    );
     const hal = createHal({ driver: "sim", outputs, inputs: [] });
     await hal.start();
     for (const [activeLow, contact, active, level] of TRUTH_TABLE) {
@@ -79,7 +81,12 @@ describe("sim HAL: logical ↔ electrical mapping", () => {
       const output = hal.output(config.name);
       if (active) output.activate();
       else output.deactivate();
-      expect({ activeLow, contact, active, level: hal.level(config.name) }).toEqual({ activeLow, contact, active, level });
+      expect({ activeLow, contact, active, level: hal.level(config.name) }).toEqual({
+        activeLow,
+        contact,
+        active,
+        level,
+      });
     }
     await hal.stop();
   });
@@ -314,7 +321,12 @@ describe("sim HAL: stop", () => {
       "lane1.button": 0,
     });
     expect(clock.pendingTimers).toBe(0);
-    expect(hal.history().slice(-3).map((t) => [t.name, t.active])).toEqual([
+    expect(
+      hal
+        .history()
+        .slice(-3)
+        .map((t) => [t.name, t.active]),
+    ).toEqual([
       ["lane1.barrier", false],
       ["lane1.lamp", false],
       ["lane1.hold", true],
