@@ -17,7 +17,9 @@ let pathB: string;
 /** Start socat and resolve once it reports the transfer loop running (both pty links exist by then). */
 function startSocat(): Promise<ChildProcess> {
   if (spawnSync("socat", ["-V"]).error) {
-    throw new Error("socat is not installed (apt-get install -y socat); the serial tests need a real pty pair");
+    throw new Error(
+      "socat is not installed (apt-get install -y socat); the serial tests need a real pty pair",
+    );
   }
   const child = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${pathA}`, `pty,raw,echo=0,link=${pathB}`]);
   return new Promise((resolve, reject) => {
@@ -62,7 +64,14 @@ afterAll(() => {
 describe("serialport SerialLink over a socat pty pair", () => {
   it("carries bytes both ways", async () => {
     const a = createSerialLink({ name: "barrier", path: pathA, baudRate: 9600 });
-    const b = createSerialLink({ name: "peer", path: pathB, baudRate: 9600, dataBits: 8, parity: "none", stopBits: 1 });
+    const b = createSerialLink({
+      name: "peer",
+      path: pathB,
+      baudRate: 9600,
+      dataBits: 8,
+      parity: "none",
+      stopBits: 1,
+    });
     expect(a.path).toBe(pathA);
     await a.open();
     await b.open();
@@ -86,7 +95,10 @@ describe("serialport SerialLink over a socat pty pair", () => {
   it("keeps delivering to other listeners when one throws", async () => {
     const errors: string[] = [];
     const a = createSerialLink({ name: "a", path: pathA, baudRate: 115200 });
-    const b = createSerialLink({ name: "b", path: pathB, baudRate: 115200 }, { onError: (m) => errors.push(m) });
+    const b = createSerialLink(
+      { name: "b", path: pathB, baudRate: 115200 },
+      { onError: (m) => errors.push(m) },
+    );
     await a.open();
     await b.open();
     try {
