@@ -64,11 +64,15 @@ function ensurePanelBuilt(): void {
   const index = join(REPO, "dist/ui/index.html");
   if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(REPO, "ui"))) return;
   const vite = join(REPO, "node_modules/vite/bin/vite.js");
-  const res = spawnSync(process.execPath, [vite, "build", "--config", "ui/vite.config.ts", "--logLevel", "warn"], {
-    cwd: REPO,
-    env: { ...process.env, NODE_ENV: "production" },
-    encoding: "utf8",
-  });
+  const res = spawnSync(
+    process.execPath,
+    [vite, "build", "--config", "ui/vite.config.ts", "--logLevel", "warn"],
+    {
+      cwd: REPO,
+      env: { ...process.env, NODE_ENV: "production" },
+      encoding: "utf8",
+    },
+  );
   if (res.status !== 0) throw new Error(`building the panel failed:\n${res.stdout}\n${res.stderr}`);
 }
 
@@ -117,7 +121,10 @@ describe("operator panel (browser)", () => {
       headers: { "content-type": "application/json", "x-camera-secret": ctl.cameraSecret },
       body: JSON.stringify({ plate, camera }),
     });
+    const body = (await res.json().catch(() => null)) as { status?: string; reason?: string } | null;
     expect(res.ok, `ingest answered ${res.status}`).toBe(true);
+    // The controller drops a plate repeated on a lane within its repeat window: each scenario reads a new one.
+    if (body?.status) expect(body.status, body.reason).toBe("decided");
   }
 
   async function api<T>(path: string): Promise<T> {
@@ -246,8 +253,7 @@ describe("operator panel (browser)", () => {
   }, 30_000);
 
   it("shows the camera's raw text when it differs from the normalised plate", async () => {
-    await waitBarrierIdle();
-    const event = await readPlate("ab123 cd");
+    const event = await readPlate("qq 12-34");
     await expectRowFor(page, event);
     const raw = row(page, event.id).getByTestId("plate-raw");
     if (event.plateRaw !== event.plate) expect(await raw.textContent()).toContain(event.plateRaw);
@@ -276,6 +282,9 @@ describe("operator panel (browser)", () => {
 
   it("looks right at 800×480 and 1280×800", async () => {
     await waitBarrierIdle();
+    await page.locator(`[data-io="${BARRIER}"][data-state="inactive"]`).waitFor();
+    await page.mouse.move(0, 0);
+    await page.waitForTimeout(400); // let the lamp transitions finish
     await page.setViewportSize({ width: 800, height: 480 });
     await page.screenshot({ path: join(SHOTS, "panel.png") });
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -287,8 +296,8 @@ describe("operator panel (browser)", () => {
   }, 30_000);
 
   it("keeps plates out of the URL and the console", () => {
-    expect(page.url()).not.toMatch(/AB123CD|XY999ZZ/i);
-    expect(consoleLines.filter((l) => /AB123CD|XY999ZZ|ab123/i.test(l))).toEqual([]);
+    expect(page.url()).not.toMatch(/AB123CD|XY999ZZ|QQ1234/i);
+    expect(consoleLines.filter((l) => /AB123CD|XY999ZZ|qq ?12/i.test(l))).toEqual([]);
   });
 
   it("reconnects by itself when the socket drops, and catches up", async () => {
@@ -317,8 +326,7 @@ describe("operator panel (browser)", () => {
       expect(sockets.length).toBeGreaterThanOrEqual(2);
 
       // Decisions still arrive over the new socket.
-      await waitBarrierIdle();
-      const event = await readPlate(BLOCKED);
+      const event = await readPlate("RC 2024");
       await expectRowFor(p, event);
     } finally {
       await ctx.close();

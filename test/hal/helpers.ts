@@ -2,12 +2,20 @@
 import type { Clock, TimerHandle } from "../../hal/clock.js";
 import type { Hal, HalConfig, IoTransition } from "../../hal/types.js";
 
-/** A clock that only moves when told to; timers fire in time order during advance(). */
+/**
+ * A clock that only moves when told to; timers fire in time order during advance(). `earlyMs` makes every
+ * timer fire that much early, as Node's timers can against performance.now().
+ */
 export class ManualClock implements Clock {
+  readonly #earlyMs: number;
   #now = 1_000;
   readonly #wallOffset = 1_700_000_000_000;
   #nextId = 1;
   readonly #timers = new Map<number, { at: number; fn: () => void }>();
+
+  constructor(earlyMs = 0) {
+    this.#earlyMs = earlyMs;
+  }
 
   monoMs(): number {
     return this.#now;
@@ -19,7 +27,7 @@ export class ManualClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.#nextId++;
-    this.#timers.set(id, { at: this.#now + Math.max(0, ms), fn });
+    this.#timers.set(id, { at: this.#now + Math.max(0, ms - this.#earlyMs), fn });
     return id;
   }
 

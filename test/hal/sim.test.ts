@@ -161,6 +161,24 @@ describe("sim HAL: outputs", () => {
     await hal.stop();
   });
 
+  it("never cuts a pulse or a debounce short when timers fire early", async () => {
+    const clock = new ManualClock(2);
+    const hal = createHal(laneConfig(), { clock });
+    await hal.start();
+    hal.output("lane1.barrier").pulse(40);
+    hal.simulateInput("lane1.loop", true);
+    const start = clock.monoMs();
+    clock.advance(39);
+    expect(hal.history().map((t) => t.active)).toEqual([true]);
+    clock.advance(100);
+    expect(hal.history().map((t) => [t.name, t.active, t.monoMs - start])).toEqual([
+      ["lane1.barrier", true, 0],
+      ["lane1.barrier", false, 40],
+      ["lane1.loop", true, 50],
+    ]);
+    await hal.stop();
+  });
+
   it("deactivate cancels a pulse; activate latches it", async () => {
     const clock = new ManualClock();
     const hal = createHal(laneConfig(), { clock });
