@@ -54,6 +54,7 @@ export class ListsRepo {
   private readonly exact;
   private readonly bySkeletonPrefix;
   private readonly bySkeletonSuffix;
+  private readonly byId;
 
   constructor(store: Store) {
     this.db = store.db;
@@ -62,12 +63,16 @@ export class ListsRepo {
     const columns = "id, list_id as listId, plate, description, valid_from as validFrom, valid_to as validTo";
     // Raw prepared statements: this is the plate-to-relay path, measured in microseconds.
     this.exact = sqlite.prepare<[string], EntryRow>(`select ${columns} from list_entries where plate = ?`);
-    this.bySkeletonPrefix = sqlite.prepare<[string, string, number, number], EntryRow>(
-      `select ${columns} from list_entries where skeleton >= ? and skeleton < ? and length(skeleton) between ? and ?`,
-    );
-    this.bySkeletonSuffix = sqlite.prepare<[string, string, number, number], EntryRow>(
-      `select ${columns} from list_entries where skeleton_reversed >= ? and skeleton_reversed < ? and length(skeleton) between ? and ?`,
-    );
+    // Fuzzy candidates: only id, list and plate, as arrays; full rows are fetched for actual matches.
+    const range = (column: string) =>
+      sqlite
+        .prepare<[string, string, number, number], [number, number, string]>(
+          `select id, list_id, plate from list_entries where ${column} >= ? and ${column} < ? and length(${column}) between ? and ?`,
+        )
+        .raw();
+    this.bySkeletonPrefix = range("skeleton");
+    this.bySkeletonSuffix = range("skeleton_reversed");
+    this.byId = sqlite.prepare<[number], EntryRow>(`select ${columns} from list_entries where id = ?`);
     for (const row of this.db.select().from(lists).all()) this.cache.set(row.id, toListDef(row));
   }
 
@@ -193,13 +198,14 @@ export class ListsRepo {
       ...this.bySkeletonPrefix.all(prefix, prefix + RANGE_END, lo, hi),
       ...this.bySkeletonSuffix.all(suffix, suffix + RANGE_END, lo, hi),
     ];
-    for (const row of rows) {
-      if (seen.has(row.id)) continue;
-      seen.add(row.id);
-      const list = this.cache.get(row.listId);
+    for (const [id, listId, listed] of rows) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const list = this.cache.get(listId);
       if (!list || list.maxDistance === 0) continue;
-      const result = weightedDistance(plate, row.plate, list.maxDistance);
-      if (result) matches.push({ list, entry: row, match: { kind: "fuzzy", distance: result.distance, edits: result.edits } });
+      const result = weightedDistance(plate, listed, list.maxDistance);
+      const entry = result && this.byId.get(id);
+      if (entry) matches.push({ list, entry, match: { kind: "fuzzy", distance: result.distance, edits: result.edits } });
     }
     return matches;
   }

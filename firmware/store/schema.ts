@@ -34,8 +34,9 @@ export const listEntries = sqliteTable(
   (t) => [
     uniqueIndex("list_entries_list_plate").on(t.listId, t.plate),
     index("list_entries_plate").on(t.plate),
-    index("list_entries_skeleton").on(t.skeleton),
-    index("list_entries_skeleton_reversed").on(t.skeletonReversed),
+    // Covering indexes: fuzzy candidate scans read list and plate without touching the table.
+    index("list_entries_skeleton").on(t.skeleton, t.listId, t.plate),
+    index("list_entries_skeleton_reversed").on(t.skeletonReversed, t.listId, t.plate),
   ],
 );
 

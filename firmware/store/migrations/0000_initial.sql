@@ -50,8 +50,8 @@ CREATE TABLE `list_entries` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `list_entries_list_plate` ON `list_entries` (`list_id`,`plate`);--> statement-breakpoint
 CREATE INDEX `list_entries_plate` ON `list_entries` (`plate`);--> statement-breakpoint
-CREATE INDEX `list_entries_skeleton` ON `list_entries` (`skeleton`);--> statement-breakpoint
-CREATE INDEX `list_entries_skeleton_reversed` ON `list_entries` (`skeleton_reversed`);--> statement-breakpoint
+CREATE INDEX `list_entries_skeleton` ON `list_entries` (`skeleton`,`list_id`,`plate`);--> statement-breakpoint
+CREATE INDEX `list_entries_skeleton_reversed` ON `list_entries` (`skeleton_reversed`,`list_id`,`plate`);--> statement-breakpoint
 CREATE TABLE `lists` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`name` text NOT NULL,

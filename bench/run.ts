@@ -1,0 +1,273 @@
+/**
+ * `npm run bench`: measures the controller from outside, the way a camera and a guard's panel see it.
+ * A load generator posts Milesight reads to a separately started controller (1,000,000-plate Allow list)
+ * and times each request from send to the relay-transition message on the live socket. Also: throughput,
+ * server CPU per decision, exact/fuzzy lookup, start-up time to deciding, resident memory.
+ * Prints a table and writes bench/results/latest.json. `--quick` runs a small version (for CI smoke).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { Pool } from "undici";
+import WebSocket from "ws";
+import { skeleton } from "../firmware/domain/plate.js";
+import { openStore } from "../firmware/store/db.js";
+import { ListsRepo } from "../firmware/store/lists-repo.js";
+import { projectRoot } from "../firmware/util/paths.js";
+import { milesightPayload } from "../test/sim/milesight-http.js";
+import { benchPlate, cameraSecret, LANES, prepareDataDir } from "./fixture.js";
+
+const quick = process.argv.includes("--quick");
+const LIST_SIZE = quick ? 50_000 : 1_000_000;
+const REQUESTS = quick ? 1_000 : 10_000;
+const WARMUP = quick ? 300 : 2_000;
+const TOKEN = "bench-admin-token-0123456789abcdef";
+
+interface Stats {
+  n: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
+  return { n: s.length, p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length, max: s[s.length - 1] as number };
+}
+
+function cpuMs(pid: number): number {
+  // utime + stime in clock ticks (fields 14 and 15 of /proc/<pid>/stat); Linux ticks are 100 Hz.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function rssMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
+async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string; readyMs: number; firstDecisionMs: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [join(projectRoot(), "dist/firmware/main.js"), "--data", dataDir, "--port", "0", "--host", "127.0.0.1", "--log-level", "info"], {
+    env: { ...process.env, PORTCULLIS_ADMIN_TOKEN: TOKEN },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffer = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      for (const line of buffer.split("\n")) {
+        if (!line.includes('"msg":"deciding"')) continue;
+        resolve(JSON.parse(line).url);
+      }
+      buffer = buffer.slice(buffer.lastIndexOf("\n") + 1);
+    });
+    child.once("exit", (code) => reject(new Error(`controller exited with ${code} before it was ready`)));
+  });
+  const readyMs = performance.now() - t0;
+  const res = await fetch(`${url}/api/v1/ingest/milesight`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-camera-secret": cameraSecret(1) },
+    body: JSON.stringify(milesightPayload({ plate: benchPlate(0) })),
+  });
+  const body = (await res.json()) as { decision?: string };
+  if (body.decision !== "allow") throw new Error(`first decision was ${JSON.stringify(body)}`);
+  return { child, url, readyMs, firstDecisionMs: performance.now() - t0 };
+}
+
+/** Live socket listener: resolves a waiter when its lane's barrier goes active. */
+async function relayWatcher(url: string): Promise<{ wait(lane: number): Promise<number>; isActive(lane: number): boolean; close(): void }> {
+  const ws = new WebSocket(`${url.replace("http", "ws")}/api/v1/live?topics=io`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const waiting = new Map<number, (at: number) => void>();
+  const active = new Set<number>();
+  const idle = new Map<number, (() => void)[]>();
+  ws.on("message", (data) => {
+    const at = performance.now();
+    const msg = JSON.parse(data.toString()) as { type: string; name?: string; state?: string };
+    if (msg.type !== "io" || !msg.name?.endsWith(".barrier")) return;
+    const lane = Number(msg.name.slice(4, -8));
+    if (msg.state === "active") {
+      active.add(lane);
+      waiting.get(lane)?.(at);
+      waiting.delete(lane);
+    } else {
+      active.delete(lane);
+      for (const f of idle.get(lane) ?? []) f();
+      idle.delete(lane);
+    }
+  });
+  await new Promise((resolve, reject) => {
+    ws.once("message", resolve);
+    ws.once("error", reject);
+  });
+  return {
+    wait: (lane) => new Promise((resolve) => waiting.set(lane, resolve)),
+    isActive: (lane) => active.has(lane),
+    close: () => ws.close(),
+  };
+}
+
+async function loadPhase(url: string, concurrency: number, count: number, pid: number): Promise<{ latency: Stats; http: Stats; throughput: number; cpuPerDecisionMs: number }> {
+  const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
+  const relay = await relayWatcher(url);
+  const lanesPer = Math.floor(LANES / concurrency);
+  const latencies: number[] = [];
+  const httpTimes: number[] = [];
+  let issued = 0;
+  let plateCursor = Math.floor(Math.random() * LIST_SIZE);
+
+  async function worker(w: number): Promise<void> {
+    const myLanes = Array.from({ length: lanesPer }, (_, k) => w * lanesPer + k + 1);
+    let k = 0;
+    while (issued < count) {
+      issued++;
+      // A pulse still running on a lane would be retriggered without a transition: use an idle lane.
+      let lane = myLanes[k++ % myLanes.length] as number;
+      for (let tries = 0; relay.isActive(lane) && tries < myLanes.length; tries++) lane = myLanes[k++ % myLanes.length] as number;
+      while (relay.isActive(lane)) await new Promise((r) => setTimeout(r, 1));
+      const plate = benchPlate(plateCursor++ % LIST_SIZE);
+      const body = JSON.stringify(milesightPayload({ plate }));
+      const relayed = relay.wait(lane);
+      const t0 = performance.now();
+      const res = await pool.request({
+        method: "POST",
+        path: "/api/v1/ingest/milesight",
+        headers: { "content-type": "application/json", "x-camera-secret": cameraSecret(lane) },
+        body,
+      });
+      const text = await res.body.text();
+      const t1 = performance.now();
+      if (res.statusCode !== 200 || !text.includes('"allow"')) throw new Error(`unexpected reply ${res.statusCode} ${text}`);
+      const relayAt = await relayed;
+      latencies.push(relayAt - t0);
+      httpTimes.push(t1 - t0);
+    }
+  }
+
+  const cpu0 = cpuMs(pid);
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
+  const elapsed = performance.now() - start;
+  const cpu1 = cpuMs(pid);
+  relay.close();
+  await pool.close();
+  return { latency: stats(latencies), http: stats(httpTimes), throughput: (latencies.length / elapsed) * 1000, cpuPerDecisionMs: (cpu1 - cpu0) / latencies.length };
+}
+
+function lookupBench(dataDir: string): { exact: Stats; fuzzy: Stats } {
+  const store = openStore(dataDir);
+  try {
+    const samples = quick ? 5_000 : 50_000;
+    const exactRepo = new ListsRepo(store);
+    const exact: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const plate = benchPlate((i * 7919) % LIST_SIZE);
+      const t = performance.now();
+      const found = exactRepo.candidates(plate);
+      exact.push((performance.now() - t) * 1000);
+      if (found.length !== 1) throw new Error(`exact lookup of ${plate} found ${found.length}`);
+    }
+    store.sqlite.prepare("update lists set max_distance = 1 where name = 'Allow'").run();
+    const fuzzyRepo = new ListsRepo(store);
+    const fuzzy: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const plate = benchPlate((i * 104_729) % LIST_SIZE);
+      // One OCR-style misread at a random position: the fuzzy path must find the listed plate.
+      const at = i % plate.length;
+      const misread = plate.slice(0, at) + (skeleton(plate[at] as string) === "0" ? "8" : "0") + plate.slice(at + 1);
+      const t = performance.now();
+      const found = fuzzyRepo.candidates(misread);
+      fuzzy.push((performance.now() - t) * 1000);
+      if (!found.some((m) => m.entry.plate === plate)) throw new Error(`fuzzy lookup of ${misread} missed ${plate}`);
+    }
+    store.sqlite.prepare("update lists set max_distance = 0 where name = 'Allow'").run();
+    return { exact: stats(exact), fuzzy: stats(fuzzy) };
+  } finally {
+    store.close();
+  }
+}
+
+const fmt = (n: number, digits = 3): string => n.toFixed(digits);
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "portcullis-bench-"));
+  try {
+    const t0 = performance.now();
+    prepareDataDir(dataDir, LIST_SIZE);
+    console.log(`fixture: ${LIST_SIZE.toLocaleString("en")} plates in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    const lookup = lookupBench(dataDir);
+
+    const server = await startServer(dataDir);
+    const pid = server.child.pid as number;
+    const results: Record<string, unknown> = {};
+    try {
+      await loadPhase(server.url, 1, WARMUP, pid);
+      const c1 = await loadPhase(server.url, 1, REQUESTS, pid);
+      await loadPhase(server.url, 32, WARMUP, pid);
+      const c32 = await loadPhase(server.url, 32, REQUESTS, pid);
+      const memory = rssMb(pid);
+      Object.assign(results, { c1, c32, memory });
+    } finally {
+      server.child.kill("SIGTERM");
+      await new Promise((r) => server.child.once("exit", r));
+    }
+
+    const { c1, c32, memory } = results as { c1: Awaited<ReturnType<typeof loadPhase>>; c32: Awaited<ReturnType<typeof loadPhase>>; memory: { rss: number; peak: number } };
+    const machine = { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
+    const report = {
+      date: new Date().toISOString(),
+      quick,
+      machine,
+      listSize: LIST_SIZE,
+      requestsPerPhase: REQUESTS,
+      actuationLatencyMs: { concurrency1: c1.latency, concurrency32: c32.latency },
+      httpReplyMs: { concurrency1: c1.http, concurrency32: c32.http },
+      throughputPerS: { concurrency1: c1.throughput, concurrency32: c32.throughput },
+      serverCpuPerDecisionMs: { concurrency1: c1.cpuPerDecisionMs, concurrency32: c32.cpuPerDecisionMs },
+      lookupUs: lookup,
+      startupMs: { toDeciding: server.readyMs, toFirstDecision: server.firstDecisionMs },
+      residentMemoryMb: memory,
+      targets: {
+        "p99 at concurrency 1 ≤ 1 ms": c1.latency.p99 <= 1,
+        "≥ 12,000 req/s at concurrency 32": c32.throughput >= 12_000,
+        "exact lookup p99 < 50 µs": lookup.exact.p99 < 50,
+        "fuzzy lookup p99 < 1 ms": lookup.fuzzy.p99 < 1000,
+        "start-up ≤ 1 s": server.readyMs <= 1000,
+        "RSS ≤ 150 MB": memory.peak <= 150,
+      },
+    };
+    const out = join(projectRoot(), "bench", "results", quick ? "quick.json" : "latest.json");
+    writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+
+    console.log(`\nPortcullis benchmark — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${LIST_SIZE.toLocaleString("en")}-plate Allow list`);
+    console.table({
+      "actuation latency c=1 (ms)": { p50: fmt(c1.latency.p50), p99: fmt(c1.latency.p99), max: fmt(c1.latency.max) },
+      "actuation latency c=32 (ms)": { p50: fmt(c32.latency.p50), p99: fmt(c32.latency.p99), max: fmt(c32.latency.max) },
+      "HTTP reply c=1 (ms)": { p50: fmt(c1.http.p50), p99: fmt(c1.http.p99), max: fmt(c1.http.max) },
+      "exact lookup (µs)": { p50: fmt(lookup.exact.p50, 1), p99: fmt(lookup.exact.p99, 1), max: fmt(lookup.exact.max, 1) },
+      "fuzzy lookup, distance 1 (µs)": { p50: fmt(lookup.fuzzy.p50, 1), p99: fmt(lookup.fuzzy.p99, 1), max: fmt(lookup.fuzzy.max, 1) },
+    });
+    console.table({
+      "throughput c=1 (req/s)": { value: Math.round(c1.throughput) },
+      "throughput c=32 (req/s)": { value: Math.round(c32.throughput) },
+      "server CPU per decision c=1 (ms)": { value: fmt(c1.cpuPerDecisionMs) },
+      "server CPU per decision c=32 (ms)": { value: fmt(c32.cpuPerDecisionMs) },
+      "start-up to deciding (ms)": { value: Math.round(server.readyMs) },
+      "start-up to first decision (ms)": { value: Math.round(server.firstDecisionMs) },
+      "resident memory now / peak (MB)": { value: `${fmt(memory.rss, 0)} / ${fmt(memory.peak, 0)}` },
+    });
+    for (const [target, met] of Object.entries(report.targets)) console.log(`${met ? "met    " : "MISSED "} ${target}`);
+    console.log(`\nwritten to ${out}`);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
