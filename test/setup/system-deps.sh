@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The tests use real peers from Debian: socat (pseudo-terminal pairs for serial tests) and Chromium (the panel
+# in a real headless browser). Install them when missing and we may (root with apt-get); otherwise say how.
+set -euo pipefail
+missing=()
+command -v socat >/dev/null 2>&1 || missing+=(socat)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing test dependencies from Debian: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "The tests need these Debian packages: ${missing[*]}" >&2
+  echo "Install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
