@@ -27,7 +27,8 @@ export interface EventView {
 
 const iso = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(ms).toISOString());
 
-export function toEventView(row: EventRow): EventView {
+/** `explanation` may be passed when the caller still holds the object, saving a parse on the hot path. */
+export function toEventView(row: EventRow, explanation?: unknown): EventView {
   return {
     id: row.id,
     plate: row.plate,
@@ -41,7 +42,7 @@ export function toEventView(row: EventRow): EventView {
     listName: row.listName,
     listKind: row.listKind,
     entryId: row.entryId,
-    explanation: JSON.parse(row.explanation),
+    explanation: explanation ?? JSON.parse(row.explanation),
     confidence: row.confidence,
     direction: row.direction,
     cameraTimeRaw: row.cameraTimeRaw,
@@ -49,6 +50,6 @@ export function toEventView(row: EventRow): EventView {
     receivedAt: iso(row.receivedAt) as string,
     relayAt: iso(row.relayAt),
     latencyMs: row.latencyMs,
-    extras: row.extras ? JSON.parse(row.extras) : {},
+    extras: row.extras ? (JSON.parse(row.extras) as Record<string, unknown>) : {},
   };
 }

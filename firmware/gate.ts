@@ -71,8 +71,9 @@ export class Gate {
     const relayMono = this.runActions(decision, lane);
     const relayAt = relayMono === null ? null : receivedAt + (relayMono - arrival.receivedMono);
 
-    const row = this.eventRow(arrival, lane, decision, receivedAt, relayAt, relayMono);
-    const event = toEventView(row);
+    const explanation = explain(decision);
+    const row = this.eventRow(arrival, lane, decision, explanation, receivedAt, relayAt, relayMono);
+    const event = toEventView(row, explanation);
     this.deps.announce(event);
     const stored = this.deps.events.append(row);
     stored.catch((err) => this.deps.log.error({ err, eventId: row.id }, "event could not be stored"));
@@ -99,6 +100,7 @@ export class Gate {
     arrival: Arrival,
     lane: Lane,
     decision: Decision,
+    explanation: Explanation,
     receivedAt: number,
     relayAt: number | null,
     relayMono: number | null,
@@ -120,18 +122,7 @@ export class Gate {
       listName: decisive?.list.name ?? null,
       listKind: decisive?.list.kind ?? null,
       entryId: decisive?.entry.id ?? null,
-      explanation: JSON.stringify({
-        match: decisive?.match ?? null,
-        matches: decision.matches.map((m) => ({
-          listId: m.list.id,
-          listName: m.list.name,
-          kind: m.list.kind,
-          entryId: m.entry.id,
-          plate: m.entry.plate,
-          match: m.match,
-        })),
-        builtIns: decision.builtIns,
-      }),
+      explanation: JSON.stringify(explanation),
       cameraTimeRaw: read.cameraTimeRaw,
       cameraTime: read.cameraTime,
       receivedAt,
@@ -140,6 +131,28 @@ export class Gate {
       extras: Object.keys(read.extras).length ? JSON.stringify(read.extras) : null,
     };
   }
+}
+
+export interface Explanation {
+  match: Decision["matches"][number]["match"] | null;
+  matches: { listId: number; listName: string; kind: string; entryId: number; plate: string; match: unknown }[];
+  builtIns: Decision["builtIns"];
+}
+
+/** The chain that produced a decision, stored with the event and shown by the API. */
+function explain(decision: Decision): Explanation {
+  return {
+    match: decision.decisive?.match ?? null,
+    matches: decision.matches.map((m) => ({
+      listId: m.list.id,
+      listName: m.list.name,
+      kind: m.list.kind,
+      entryId: m.entry.id,
+      plate: m.entry.plate,
+      match: m.match,
+    })),
+    builtIns: decision.builtIns,
+  };
 }
 
 function describe(action: ActionConfig): string {

@@ -3,7 +3,7 @@
  * of the current event-loop turn (one transaction for everything decided in it), so the relay never
  * waits on the disk and a burst costs one commit. Each append's promise settles after its commit.
  */
-import { and, desc, gte, like, lte, type SQL } from "drizzle-orm";
+import { and, desc, getTableColumns, gte, like, lte, type SQL } from "drizzle-orm";
 import type { Store } from "./db.js";
 import { events } from "./schema.js";
 
@@ -26,9 +26,13 @@ export class EventsRepo {
   constructor(private readonly store: Store) {
     const max = store.sqlite.prepare<[], { max: number | null }>("select max(id) as max from events").get();
     this.nextId = (max?.max ?? 0) + 1;
-    const insert = store.db.insert(events);
+    // A raw prepared insert, columns taken from the drizzle schema: a few microseconds per row in a batch.
+    const columns = Object.entries(getTableColumns(events));
+    const insert = store.sqlite.prepare(
+      `insert into events (${columns.map(([, c]) => c.name).join(", ")}) values (${columns.map(([key]) => `@${key}`).join(", ")})`,
+    );
     this.insertMany = store.sqlite.transaction((rows: NewEvent[]) => {
-      insert.values(rows).run();
+      for (const row of rows) insert.run(row);
     });
   }
 
@@ -54,8 +58,7 @@ export class EventsRepo {
     if (batch.length === 0) return;
     this.queue = [];
     try {
-      // Chunked: SQLite limits bound parameters per statement.
-      for (let i = 0; i < batch.length; i += 40) this.insertMany(batch.slice(i, i + 40).map((p) => p.row));
+      this.insertMany(batch.map((p) => p.row));
       for (const p of batch) p.resolve();
     } catch (err) {
       for (const p of batch) p.reject(err as Error);
