@@ -52,7 +52,7 @@ function rssMb(pid: number): { rss: number; peak: number } {
 
 async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string; readyMs: number; firstDecisionMs: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(projectRoot(), "dist/firmware/main.js"), "--data", dataDir, "--port", "0", "--host", "127.0.0.1", "--log-level", "info"], {
+  const child = spawn(process.execPath, [join(projectRoot(), "dist/portcullis.mjs"), "--data", dataDir, "--port", "0", "--host", "127.0.0.1", "--log-level", "info"], {
     env: { ...process.env, PORTCULLIS_ADMIN_TOKEN: TOKEN },
     stdio: ["ignore", "pipe", "inherit"],
   });

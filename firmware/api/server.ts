@@ -19,6 +19,7 @@ import { ingestRoutes } from "./routes/ingest.js";
 import { ioRoutes } from "./routes/io.js";
 import { laneRoutes } from "./routes/lanes.js";
 import { listRoutes } from "./routes/lists.js";
+import { serializerCompiler, validatorCompiler } from "./validation.js";
 
 export type App = FastifyInstance;
 
@@ -30,9 +31,10 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
     loggerInstance: log.child({ module: "api" }) as FastifyBaseLogger,
     // Request lines would carry query strings (a camera's ?secret=) and plates: we log our own summaries.
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation) {

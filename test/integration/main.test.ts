@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 
-const MAIN = join(import.meta.dirname, "../../dist/firmware/main.js");
+// What `npm start` runs: the bundled controller.
+const MAIN = join(import.meta.dirname, "../../dist/portcullis.mjs");
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 
