@@ -3,6 +3,13 @@
 export default {
   input: "dist/firmware/main.js",
   platform: "node",
-  external: [/^node:/, /^better-sqlite3(\/|$)/, /^onoff(\/|$)/, /^epoll(\/|$)/, /^serialport(\/|$)/, /^@serialport\//],
+  external: [
+    /^node:/,
+    /^better-sqlite3(\/|$)/,
+    /^onoff(\/|$)/,
+    /^epoll(\/|$)/,
+    /^serialport(\/|$)/,
+    /^@serialport\//,
+  ],
   output: { file: "dist/portcullis.mjs", format: "esm", codeSplitting: false },
 };

@@ -30,8 +30,18 @@ export function benchSite(): unknown {
     name: "Benchmark site",
     outputs: lanes.map((i) => ({ name: `lane${i}.barrier`, pin: i })),
     inputs: [],
-    lanes: lanes.map((i) => ({ id: String(i), name: `Lane ${i}`, barrierOutput: `lane${i}.barrier`, openPulseMs: PULSE_MS })),
-    cameras: lanes.map((i) => ({ id: `cam${i}`, protocol: "milesight-http", lane: String(i), secret: cameraSecret(i) })),
+    lanes: lanes.map((i) => ({
+      id: String(i),
+      name: `Lane ${i}`,
+      barrierOutput: `lane${i}.barrier`,
+      openPulseMs: PULSE_MS,
+    })),
+    cameras: lanes.map((i) => ({
+      id: `cam${i}`,
+      protocol: "milesight-http",
+      lane: String(i),
+      secret: cameraSecret(i),
+    })),
     filters: { repeatWindowMs: 0, minConfidence: 0 },
     seedLists: [],
   };
@@ -45,9 +55,13 @@ export function prepareDataDir(dir: string, size: number): void {
   try {
     const now = Date.now();
     const list = store.sqlite
-      .prepare("insert into lists (name, kind, max_distance, created_at) values ('Allow', 'allow', 0, ?) returning id")
+      .prepare(
+        "insert into lists (name, kind, max_distance, created_at) values ('Allow', 'allow', 0, ?) returning id",
+      )
       .get(now) as { id: number };
-    store.sqlite.prepare("insert into lists (name, kind, max_distance, created_at) values ('Block', 'block', 0, ?)").run(now);
+    store.sqlite
+      .prepare("insert into lists (name, kind, max_distance, created_at) values ('Block', 'block', 0, ?)")
+      .run(now);
     const insert = store.sqlite.prepare(
       "insert into list_entries (list_id, plate, plate_raw, skeleton, skeleton_reversed, created_at) values (?, ?, ?, ?, ?, ?)",
     );

@@ -35,7 +35,13 @@ interface Stats {
 function stats(samples: number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
   const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
-  return { n: s.length, p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length, max: s[s.length - 1] as number };
+  return {
+    n: s.length,
+    p50: at(0.5),
+    p99: at(0.99),
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    max: s[s.length - 1] as number,
+  };
 }
 
 function cpuMs(pid: number): number {
@@ -50,12 +56,28 @@ function rssMb(pid: number): { rss: number; peak: number } {
   return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
 }
 
-async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string; readyMs: number; firstDecisionMs: number }> {
+async function startServer(
+  dataDir: string,
+): Promise<{ child: ChildProcess; url: string; readyMs: number; firstDecisionMs: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(projectRoot(), "dist/portcullis.mjs"), "--data", dataDir, "--port", "0", "--host", "127.0.0.1", "--log-level", "info"], {
-    env: { ...process.env, PORTCULLIS_ADMIN_TOKEN: TOKEN },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(projectRoot(), "dist/portcullis.mjs"),
+      "--data",
+      dataDir,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--log-level",
+      "info",
+    ],
+    {
+      env: { ...process.env, PORTCULLIS_ADMIN_TOKEN: TOKEN },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = "";
     child.stdout?.on("data", (chunk: Buffer) => {
@@ -80,8 +102,12 @@ async function startServer(dataDir: string): Promise<{ child: ChildProcess; url:
 }
 
 /** Live socket listener: resolves a waiter when its lane's barrier goes active. */
-async function relayWatcher(url: string): Promise<{ wait(lane: number): Promise<number>; isActive(lane: number): boolean; close(): void }> {
-  const ws = new WebSocket(`${url.replace("http", "ws")}/api/v1/live?topics=io`, { headers: { authorization: `Bearer ${TOKEN}` } });
+async function relayWatcher(
+  url: string,
+): Promise<{ wait(lane: number): Promise<number>; isActive(lane: number): boolean; close(): void }> {
+  const ws = new WebSocket(`${url.replace("http", "ws")}/api/v1/live?topics=io`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
   const waiting = new Map<number, (at: number) => void>();
   const active = new Set<number>();
   const idle = new Map<number, (() => void)[]>();
@@ -111,7 +137,12 @@ async function relayWatcher(url: string): Promise<{ wait(lane: number): Promise<
   };
 }
 
-async function loadPhase(url: string, concurrency: number, count: number, pid: number): Promise<{ latency: Stats; http: Stats; throughput: number; cpuPerDecisionMs: number }> {
+async function loadPhase(
+  url: string,
+  concurrency: number,
+  count: number,
+  pid: number,
+): Promise<{ latency: Stats; http: Stats; throughput: number; cpuPerDecisionMs: number }> {
   const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
   const relay = await relayWatcher(url);
   const lanesPer = Math.floor(LANES / concurrency);
@@ -127,7 +158,8 @@ async function loadPhase(url: string, concurrency: number, count: number, pid: n
       issued++;
       // A pulse still running on a lane would be retriggered without a transition: use an idle lane.
       let lane = myLanes[k++ % myLanes.length] as number;
-      for (let tries = 0; relay.isActive(lane) && tries < myLanes.length; tries++) lane = myLanes[k++ % myLanes.length] as number;
+      for (let tries = 0; relay.isActive(lane) && tries < myLanes.length; tries++)
+        lane = myLanes[k++ % myLanes.length] as number;
       while (relay.isActive(lane)) await new Promise((r) => setTimeout(r, 1));
       const plate = benchPlate(plateCursor++ % LIST_SIZE);
       const body = JSON.stringify(milesightPayload({ plate }));
@@ -141,7 +173,8 @@ async function loadPhase(url: string, concurrency: number, count: number, pid: n
       });
       const text = await res.body.text();
       const t1 = performance.now();
-      if (res.statusCode !== 200 || !text.includes('"allow"')) throw new Error(`unexpected reply ${res.statusCode} ${text}`);
+      if (res.statusCode !== 200 || !text.includes('"allow"'))
+        throw new Error(`unexpected reply ${res.statusCode} ${text}`);
       const relayAt = await relayed;
       latencies.push(relayAt - t0);
       httpTimes.push(t1 - t0);
@@ -155,7 +188,12 @@ async function loadPhase(url: string, concurrency: number, count: number, pid: n
   const cpu1 = cpuMs(pid);
   relay.close();
   await pool.close();
-  return { latency: stats(latencies), http: stats(httpTimes), throughput: (latencies.length / elapsed) * 1000, cpuPerDecisionMs: (cpu1 - cpu0) / latencies.length };
+  return {
+    latency: stats(latencies),
+    http: stats(httpTimes),
+    throughput: (latencies.length / elapsed) * 1000,
+    cpuPerDecisionMs: (cpu1 - cpu0) / latencies.length,
+  };
 }
 
 function lookupBench(dataDir: string): { exact: Stats; fuzzy: Stats } {
@@ -178,11 +216,13 @@ function lookupBench(dataDir: string): { exact: Stats; fuzzy: Stats } {
       const plate = benchPlate((i * 104_729) % LIST_SIZE);
       // One OCR-style misread at a random position: the fuzzy path must find the listed plate.
       const at = i % plate.length;
-      const misread = plate.slice(0, at) + (skeleton(plate[at] as string) === "0" ? "8" : "0") + plate.slice(at + 1);
+      const misread =
+        plate.slice(0, at) + (skeleton(plate[at] as string) === "0" ? "8" : "0") + plate.slice(at + 1);
       const t = performance.now();
       const found = fuzzyRepo.candidates(misread);
       fuzzy.push((performance.now() - t) * 1000);
-      if (!found.some((m) => m.entry.plate === plate)) throw new Error(`fuzzy lookup of ${misread} missed ${plate}`);
+      if (!found.some((m) => m.entry.plate === plate))
+        throw new Error(`fuzzy lookup of ${misread} missed ${plate}`);
     }
     store.sqlite.prepare("update lists set max_distance = 0 where name = 'Allow'").run();
     return { exact: stats(exact), fuzzy: stats(fuzzy) };
@@ -198,7 +238,9 @@ async function main(): Promise<void> {
   try {
     const t0 = performance.now();
     prepareDataDir(dataDir, LIST_SIZE);
-    console.log(`fixture: ${LIST_SIZE.toLocaleString("en")} plates in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    console.log(
+      `fixture: ${LIST_SIZE.toLocaleString("en")} plates in ${fmt((performance.now() - t0) / 1000, 1)} s`,
+    );
     const lookup = lookupBench(dataDir);
 
     const server = await startServer(dataDir);
@@ -216,8 +258,17 @@ async function main(): Promise<void> {
       await new Promise((r) => server.child.once("exit", r));
     }
 
-    const { c1, c32, memory } = results as { c1: Awaited<ReturnType<typeof loadPhase>>; c32: Awaited<ReturnType<typeof loadPhase>>; memory: { rss: number; peak: number } };
-    const machine = { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
+    const { c1, c32, memory } = results as {
+      c1: Awaited<ReturnType<typeof loadPhase>>;
+      c32: Awaited<ReturnType<typeof loadPhase>>;
+      memory: { rss: number; peak: number };
+    };
+    const machine = {
+      cpu: cpus()[0]?.model ?? "unknown",
+      cores: cpus().length,
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    };
     const report = {
       date: new Date().toISOString(),
       quick,
@@ -243,13 +294,31 @@ async function main(): Promise<void> {
     const out = join(projectRoot(), "bench", "results", quick ? "quick.json" : "latest.json");
     writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 
-    console.log(`\nPortcullis benchmark — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${LIST_SIZE.toLocaleString("en")}-plate Allow list`);
+    console.log(
+      `\nPortcullis benchmark — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${LIST_SIZE.toLocaleString("en")}-plate Allow list`,
+    );
     console.table({
-      "actuation latency c=1 (ms)": { p50: fmt(c1.latency.p50), p99: fmt(c1.latency.p99), max: fmt(c1.latency.max) },
-      "actuation latency c=32 (ms)": { p50: fmt(c32.latency.p50), p99: fmt(c32.latency.p99), max: fmt(c32.latency.max) },
+      "actuation latency c=1 (ms)": {
+        p50: fmt(c1.latency.p50),
+        p99: fmt(c1.latency.p99),
+        max: fmt(c1.latency.max),
+      },
+      "actuation latency c=32 (ms)": {
+        p50: fmt(c32.latency.p50),
+        p99: fmt(c32.latency.p99),
+        max: fmt(c32.latency.max),
+      },
       "HTTP reply c=1 (ms)": { p50: fmt(c1.http.p50), p99: fmt(c1.http.p99), max: fmt(c1.http.max) },
-      "exact lookup (µs)": { p50: fmt(lookup.exact.p50, 1), p99: fmt(lookup.exact.p99, 1), max: fmt(lookup.exact.max, 1) },
-      "fuzzy lookup, distance 1 (µs)": { p50: fmt(lookup.fuzzy.p50, 1), p99: fmt(lookup.fuzzy.p99, 1), max: fmt(lookup.fuzzy.max, 1) },
+      "exact lookup (µs)": {
+        p50: fmt(lookup.exact.p50, 1),
+        p99: fmt(lookup.exact.p99, 1),
+        max: fmt(lookup.exact.max, 1),
+      },
+      "fuzzy lookup, distance 1 (µs)": {
+        p50: fmt(lookup.fuzzy.p50, 1),
+        p99: fmt(lookup.fuzzy.p99, 1),
+        max: fmt(lookup.fuzzy.max, 1),
+      },
     });
     console.table({
       "throughput c=1 (req/s)": { value: Math.round(c1.throughput) },
@@ -260,7 +329,8 @@ async function main(): Promise<void> {
       "start-up to first decision (ms)": { value: Math.round(server.firstDecisionMs) },
       "resident memory now / peak (MB)": { value: `${fmt(memory.rss, 0)} / ${fmt(memory.peak, 0)}` },
     });
-    for (const [target, met] of Object.entries(report.targets)) console.log(`${met ? "met    " : "MISSED "} ${target}`);
+    for (const [target, met] of Object.entries(report.targets))
+      console.log(`${met ? "met    " : "MISSED "} ${target}`);
     console.log(`\nwritten to ${out}`);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -22,7 +22,9 @@ import { ListsRepo } from "./store/lists-repo.js";
 import type { Logger } from "./util/log.js";
 import { projectRoot } from "./util/paths.js";
 
-export const VERSION: string = (createRequire(import.meta.url)(join(projectRoot(), "package.json")) as { version: string }).version;
+export const VERSION: string = (
+  createRequire(import.meta.url)(join(projectRoot(), "package.json")) as { version: string }
+).version;
 
 export interface ControllerOptions {
   dataDir: string;
@@ -86,7 +88,10 @@ export class Controller {
         announce: (event) => live.broadcast("decision", { type: "decision", event }),
       });
       hal.onTransition((t) =>
-        live.broadcast("io", { type: "io", ...ioView({ name: t.name, kind: t.kind, active: t.active, changedAt: t.wallMs }) }),
+        live.broadcast("io", {
+          type: "io",
+          ...ioView({ name: t.name, kind: t.kind, active: t.active, changedAt: t.wallMs }),
+        }),
       );
       const app = await buildApp(
         {
@@ -115,10 +120,20 @@ export class Controller {
       const host = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
       const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
       log.info(
-        { url, site: site.name, hal: hal.driver, lanes: lanes.size, cameras: site.cameras.length, readyMs: clock.now() - startedAt },
+        {
+          url,
+          site: site.name,
+          hal: hal.driver,
+          lanes: lanes.size,
+          cameras: site.cameras.length,
+          readyMs: clock.now() - startedAt,
+        },
         "deciding",
       );
-      log.info({ location: admin.location, source: admin.source }, "admin token (send as 'Authorization: Bearer <token>')");
+      log.info(
+        { location: admin.location, source: admin.source },
+        "admin token (send as 'Authorization: Bearer <token>')",
+      );
       return new Controller(hal, store, app, live, events, lists, url, admin.location, log);
     } catch (err) {
       store.close();
@@ -147,6 +162,11 @@ function seedLists(lists: ListsRepo, site: SiteConfig, nowMs: number): void {
   if (lists.listDefs().length > 0) return;
   for (const seed of site.seedLists) {
     const list = lists.create({ name: seed.name, kind: seed.kind }, nowMs);
-    if (seed.plates.length) lists.addEntries(list.id, seed.plates.map((plate) => ({ plate, description: "seeded" })), nowMs);
+    if (seed.plates.length)
+      lists.addEntries(
+        list.id,
+        seed.plates.map((plate) => ({ plate, description: "seeded" })),
+        nowMs,
+      );
   }
 }

@@ -25,7 +25,8 @@ export interface EventView {
   extras: Record<string, unknown>;
 }
 
-const iso = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(ms).toISOString());
+const iso = (ms: number | null | undefined): string | null =>
+  ms == null ? null : new Date(ms).toISOString();
 
 /** `explanation` may be passed when the caller still holds the object, saving a parse on the hot path. */
 export function toEventView(row: EventRow, explanation?: unknown): EventView {

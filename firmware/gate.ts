@@ -60,12 +60,18 @@ export class Gate {
     const { clock, site } = this.deps;
     const plate = read.plate.normalised;
     if (!meetsConfidence(read.confidence, site.filters.minConfidence))
-      return { status: "ignored", reason: `confidence ${read.confidence} is below the minimum ${site.filters.minConfidence}` };
+      return {
+        status: "ignored",
+        reason: `confidence ${read.confidence} is below the minimum ${site.filters.minConfidence}`,
+      };
     const lane = this.deps.lanes.get(camera.lane);
     if (!lane) throw new Error(`camera ${camera.id} is on lane ${camera.lane}, which does not exist`);
     const receivedAt = clock.now();
     if (this.filter.isRepeat(lane.id, plate, receivedAt))
-      return { status: "duplicate", reason: `same plate on lane ${lane.id} within ${site.filters.repeatWindowMs} ms` };
+      return {
+        status: "duplicate",
+        reason: `same plate on lane ${lane.id} within ${site.filters.repeatWindowMs} ms`,
+      };
 
     const decision = this.deps.lists.decide(plate, receivedAt);
     const relayMono = this.runActions(decision, lane);
@@ -135,7 +141,14 @@ export class Gate {
 
 export interface Explanation {
   match: Decision["matches"][number]["match"] | null;
-  matches: { listId: number; listName: string; kind: string; entryId: number; plate: string; match: unknown }[];
+  matches: {
+    listId: number;
+    listName: string;
+    kind: string;
+    entryId: number;
+    plate: string;
+    match: unknown;
+  }[];
   builtIns: Decision["builtIns"];
 }
 

@@ -19,7 +19,13 @@ export class Lane {
     return pulseMs;
   }
 
-  toJSON(): { id: string; name: string; barrierOutput: string; presenceInput: string | null; openPulseMs: number } {
+  toJSON(): {
+    id: string;
+    name: string;
+    barrierOutput: string;
+    presenceInput: string | null;
+    openPulseMs: number;
+  } {
     return {
       id: this.config.id,
       name: this.config.name,

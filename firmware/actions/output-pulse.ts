@@ -2,7 +2,11 @@ import { Type } from "typebox";
 import type { ActionRunner } from "./types.js";
 
 export const schema = Type.Object(
-  { type: Type.Literal("output-pulse"), output: Type.String(), ms: Type.Integer({ minimum: 1, maximum: 3_600_000 }) },
+  {
+    type: Type.Literal("output-pulse"),
+    output: Type.String(),
+    ms: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
+  },
   { additionalProperties: false, description: "make an output's contact for ms milliseconds" },
 );
 

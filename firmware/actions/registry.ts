@@ -42,7 +42,10 @@ export interface BoundAction {
 
 export function createAction(config: ActionConfig): BoundAction {
   const type = ACTION_TYPES[config.do.type];
-  if (!type) throw new Error(`unknown action type '${config.do.type}'; valid: ${Object.keys(ACTION_TYPES).join(", ")}`);
+  if (!type)
+    throw new Error(
+      `unknown action type '${config.do.type}'; valid: ${Object.keys(ACTION_TYPES).join(", ")}`,
+    );
   // Each module's create() takes its own config shape; the union above guarantees the match.
   const run = (type.create as (c: ActionConfig["do"]) => ActionRunner)(config.do);
   return { config, run };

@@ -27,7 +27,8 @@ export function loadAdminToken(dataDir: string, fromEnv: string | undefined): Ad
     // Someone may have copied the file around: keep it private to the service user.
     if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
     const token = readFileSync(path, "utf8").trim();
-    if (token.length < MIN_TOKEN_LENGTH) throw new Error(`${path} holds a token shorter than ${MIN_TOKEN_LENGTH} characters`);
+    if (token.length < MIN_TOKEN_LENGTH)
+      throw new Error(`${path} holds a token shorter than ${MIN_TOKEN_LENGTH} characters`);
     return { token, source: "file", location: path };
   }
   const token = randomBytes(32).toString("base64url");

@@ -2,7 +2,11 @@
 import { Type } from "typebox";
 
 /** Every error reply: `message` says what is wrong and where. */
-export const ErrorReply = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String() });
+export const ErrorReply = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+});
 
 export const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 

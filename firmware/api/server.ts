@@ -6,7 +6,12 @@ import { existsSync } from "node:fs";
 import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from "fastify";
 import { PlateError } from "../domain/plate.js";
 import { ConflictError, NotFoundError } from "../store/lists-repo.js";
 import type { Logger } from "../util/log.js";
@@ -39,14 +44,23 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation) {
       const where = err.validationContext ?? "request";
-      return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: `${where}${err.message.slice(where.length)}` });
+      return reply.code(400).send({
+        statusCode: 400,
+        error: "Bad Request",
+        message: `${where}${err.message.slice(where.length)}`,
+      });
     }
     const mapped = mapDomainError(err);
-    if (mapped) return reply.code(mapped).send({ statusCode: mapped, error: statusText(mapped), message: err.message });
+    if (mapped)
+      return reply.code(mapped).send({ statusCode: mapped, error: statusText(mapped), message: err.message });
     const code = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (code >= 500) {
       req.log.error({ err, url: req.routeOptions.url }, "request failed");
-      return reply.code(code).send({ statusCode: code, error: statusText(code), message: "internal error; see the controller log" });
+      return reply.code(code).send({
+        statusCode: code,
+        error: statusText(code),
+        message: "internal error; see the controller log",
+      });
     }
     return reply.code(code).send({ statusCode: code, error: statusText(code), message: err.message });
   });
@@ -56,7 +70,9 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
     if (!path.startsWith("/api/v1/") || PUBLIC_PREFIXES.some((p) => path.startsWith(p))) return;
     if (!ctx.checkToken(bearerToken(req.headers.authorization))) {
       reply.header("www-authenticate", 'Bearer realm="portcullis"');
-      return reply.code(401).send({ statusCode: 401, error: "Unauthorized", message: "a valid admin bearer token is required" });
+      return reply
+        .code(401)
+        .send({ statusCode: 401, error: "Unauthorized", message: "a valid admin bearer token is required" });
     }
   });
 
@@ -78,7 +94,12 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
   await app.register(auditRoutes(ctx), { prefix: "/api/v1" });
 
   if (ctx.uiDir && existsSync(ctx.uiDir)) await app.register(fastifyStatic, { root: ctx.uiDir, prefix: "/" });
-  else app.get("/", { schema: { hide: true } }, async (_req, reply) => reply.type("text/plain").send("Portcullis is running; the panel has not been built (npm run build:ui).\n"));
+  else
+    app.get("/", { schema: { hide: true } }, async (_req, reply) =>
+      reply
+        .type("text/plain")
+        .send("Portcullis is running; the panel has not been built (npm run build:ui).\n"),
+    );
 
   return app;
 }
@@ -92,7 +113,14 @@ function mapDomainError(err: Error): number | null {
 
 function statusText(code: number): string {
   return (
-    { 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Entity" }[code] ??
-    (code >= 500 ? "Internal Server Error" : "Error")
+    {
+      400: "Bad Request",
+      401: "Unauthorized",
+      404: "Not Found",
+      409: "Conflict",
+      413: "Payload Too Large",
+      415: "Unsupported Media Type",
+      422: "Unprocessable Entity",
+    }[code] ?? (code >= 500 ? "Internal Server Error" : "Error")
   );
 }

@@ -18,4 +18,7 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
 };
 
 /** Replies are built by our own code from typed values: plain JSON.stringify, no per-route compile. */
-export const serializerCompiler = () => (data: unknown): string => JSON.stringify(data);
+export const serializerCompiler =
+  () =>
+  (data: unknown): string =>
+    JSON.stringify(data);

@@ -39,7 +39,8 @@ export function parseBootConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
   const problems: string[] = [];
   const portText = values.port ?? env.PORTCULLIS_PORT ?? "8080";
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`port '${portText}' is not a port number (0–65535)`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    problems.push(`port '${portText}' is not a port number (0–65535)`);
   const hal = values.hal ?? env.PORTCULLIS_HAL ?? "sim";
   if (hal !== "sim" && hal !== "onoff") problems.push(`hal '${hal}' is not a driver; valid: sim, onoff`);
   const logLevel = values["log-level"] ?? env.PORTCULLIS_LOG_LEVEL ?? "info";
@@ -80,7 +81,9 @@ export function readJsonFile(path: string): unknown {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new ConfigError(path, [`cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+    throw new ConfigError(path, [
+      `cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    ]);
   }
   try {
     return JSON.parse(text);

@@ -5,14 +5,18 @@
  */
 import { type Static, Type } from "typebox";
 import { ACTION_SCHEMA } from "../actions/registry.js";
-import { checker, ConfigError } from "./validate.js";
+import { ConfigError, checker } from "./validate.js";
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" });
 
 const Output = Type.Object(
   {
     name: Name,
-    pin: Type.Integer({ minimum: 0, maximum: 1023, description: "BCM GPIO number (onoff) or any unique number (sim)" }),
+    pin: Type.Integer({
+      minimum: 0,
+      maximum: 1023,
+      description: "BCM GPIO number (onoff) or any unique number (sim)",
+    }),
     activeLow: Type.Boolean({ default: false, description: "the pin energises the relay with a low level" }),
     contact: Type.Union([Type.Literal("NO"), Type.Literal("NC")], {
       default: "NO",
@@ -39,7 +43,12 @@ const Lane = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 64 }),
     barrierOutput: Type.String({ description: "output pulsed to open the barrier" }),
     presenceInput: Type.Optional(Type.String({ description: "vehicle presence (loop) input" })),
-    openPulseMs: Type.Integer({ minimum: 1, maximum: 60_000, default: 500, description: "barrier open pulse width" }),
+    openPulseMs: Type.Integer({
+      minimum: 1,
+      maximum: 60_000,
+      default: 500,
+      description: "barrier open pulse width",
+    }),
   },
   { additionalProperties: false },
 );
@@ -60,7 +69,10 @@ const Camera = Type.Object(
       description: "source IP addresses this camera pushes from",
     }),
     secret: Type.Optional(
-      Type.String({ minLength: 16, description: "per-camera secret: X-Camera-Secret header, basic auth password or ?secret=" }),
+      Type.String({
+        minLength: 16,
+        description: "per-camera secret: X-Camera-Secret header, basic auth password or ?secret=",
+      }),
     ),
     enabled: Type.Boolean({ default: true }),
   },
@@ -83,7 +95,12 @@ export const SiteSchema = Type.Object(
           default: 10_000,
           description: "same plate on the same lane within this window gives one decision",
         }),
-        minConfidence: Type.Number({ minimum: 0, maximum: 100, default: 0, description: "reads below are ignored" }),
+        minConfidence: Type.Number({
+          minimum: 0,
+          maximum: 100,
+          default: 0,
+          description: "reads below are ignored",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -162,7 +179,13 @@ export function demoSite(): SiteConfig {
       inputs: [{ name: "lane1.presence", pin: 27 }],
       lanes: [{ id: "1", name: "Lane 1", barrierOutput: "lane1.barrier", presenceInput: "lane1.presence" }],
       cameras: [
-        { id: "cam1", name: "Entry camera", protocol: "milesight-http", lane: "1", addresses: ["127.0.0.1", "::1"] },
+        {
+          id: "cam1",
+          name: "Entry camera",
+          protocol: "milesight-http",
+          lane: "1",
+          addresses: ["127.0.0.1", "::1"],
+        },
       ],
       seedLists: [
         { name: "Allow", kind: "allow", plates: ["AB123CD", "MÜ-PC 1234", "KA 777"] },

@@ -1,6 +1,7 @@
 /** One way to validate any configuration or input against a TypeBox schema: all errors at once, with paths. */
-import { Compile, type Validator } from "typebox/compile";
+
 import type { Static, TSchema } from "typebox";
+import { Compile, type Validator } from "typebox/compile";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";

@@ -32,12 +32,22 @@ function describeMatch(plate: string, m: ListMatch): string {
  * Decide for a normalised plate given every candidate match the store found (exact and fuzzy, any validity).
  */
 export function decide(plate: string, candidates: readonly ListMatch[], nowMs: number): Decision {
-  const valid = candidates.filter((m) => validityAt(m.entry, nowMs) === "valid").sort((a, b) => rank(a) - rank(b));
+  const valid = candidates
+    .filter((m) => validityAt(m.entry, nowMs) === "valid")
+    .sort((a, b) => rank(a) - rank(b));
   const builtIns: BuiltInList[] = valid.length === 0 ? ["any-plate", "not-in-list"] : ["any-plate"];
   const block = valid.find((m) => m.list.kind === "block");
-  if (block) return { result: "deny", reason: describeMatch(plate, block), decisive: block, matches: valid, builtIns };
+  if (block)
+    return { result: "deny", reason: describeMatch(plate, block), decisive: block, matches: valid, builtIns };
   const allow = valid.find((m) => m.list.kind === "allow");
-  if (allow) return { result: "allow", reason: describeMatch(plate, allow), decisive: allow, matches: valid, builtIns };
+  if (allow)
+    return {
+      result: "allow",
+      reason: describeMatch(plate, allow),
+      decisive: allow,
+      matches: valid,
+      builtIns,
+    };
   const custom = valid[0];
   if (custom)
     return {

@@ -85,7 +85,8 @@ export function describeEdits(edits: readonly Edit[]): string {
   return edits
     .map((e) => {
       const pos = e.at + 1;
-      if (e.op === "substitute") return `${e.from}→${e.to} at ${pos}${e.cost < EDIT_COST ? " (OCR confusion)" : ""}`;
+      if (e.op === "substitute")
+        return `${e.from}→${e.to} at ${pos}${e.cost < EDIT_COST ? " (OCR confusion)" : ""}`;
       if (e.op === "insert") return `missing '${e.char}' at ${pos}`;
       return `extra '${e.char}' at ${pos}`;
     })

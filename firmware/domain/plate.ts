@@ -28,7 +28,8 @@ export function normalisePlate(input: string): Plate {
   if (normalised.length === 0) throw new PlateError("plate is empty");
   if (normalised.length > MAX_PLATE_LENGTH)
     throw new PlateError(`plate is longer than ${MAX_PLATE_LENGTH} characters`);
-  if (!VALID.test(normalised)) throw new PlateError("plate may contain only letters, digits, spaces and dashes");
+  if (!VALID.test(normalised))
+    throw new PlateError("plate may contain only letters, digits, spaces and dashes");
   return { raw, normalised };
 }
 
@@ -36,7 +37,17 @@ export function normalisePlate(input: string): Plate {
  * Characters an OCR engine (or an ASCII-only camera firmware) mistakes for one another. Each group folds
  * to its first member in the skeleton; substitutions inside a group are cheap in fuzzy matching.
  */
-export const CONFUSABLE_GROUPS: readonly string[] = ["0OQD", "1IL", "8B", "5S", "2Z", "6G", "AÄ", "UÜV", "OÖ"];
+export const CONFUSABLE_GROUPS: readonly string[] = [
+  "0OQD",
+  "1IL",
+  "8B",
+  "5S",
+  "2Z",
+  "6G",
+  "AÄ",
+  "UÜV",
+  "OÖ",
+];
 
 const SKELETON_CHAR = new Map<string, string>();
 for (const group of CONFUSABLE_GROUPS) {

@@ -31,7 +31,8 @@ export class CameraDirectory {
 
   constructor(cameras: readonly CameraConfig[]) {
     const enabled = cameras.filter((c) => c.enabled);
-    for (const camera of enabled) if (camera.secret !== undefined) this.bySecret.set(digest(camera.secret), camera);
+    for (const camera of enabled)
+      if (camera.secret !== undefined) this.bySecret.set(digest(camera.secret), camera);
     for (const camera of enabled)
       for (const address of camera.addresses) {
         const key = normaliseAddress(address);

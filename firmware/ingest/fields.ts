@@ -4,20 +4,28 @@ import { IngestError } from "./types.js";
 
 export function requireObject(body: unknown, path = "body"): Record<string, unknown> {
   if (typeof body !== "object" || body === null || Array.isArray(body))
-    throw new IngestError(path, `expected a JSON object, got ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}`);
+    throw new IngestError(
+      path,
+      `expected a JSON object, got ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}`,
+    );
   return body as Record<string, unknown>;
 }
 
 /** The first of `names` present in `obj` (vendors renamed fields between firmware generations). */
-export function pick(obj: Record<string, unknown>, names: readonly string[]): { name: string; value: unknown } | null {
-  for (const name of names) if (obj[name] !== undefined && obj[name] !== null) return { name, value: obj[name] };
+export function pick(
+  obj: Record<string, unknown>,
+  names: readonly string[],
+): { name: string; value: unknown } | null {
+  for (const name of names)
+    if (obj[name] !== undefined && obj[name] !== null) return { name, value: obj[name] };
   return null;
 }
 
 export function plateField(obj: Record<string, unknown>, names: readonly string[]): Plate {
   const found = pick(obj, names);
   if (!found) throw new IngestError(`body.${names[0]}`, "missing: the read carries no plate");
-  if (typeof found.value !== "string") throw new IngestError(`body.${found.name}`, `expected a string, got ${typeof found.value}`);
+  if (typeof found.value !== "string")
+    throw new IngestError(`body.${found.name}`, `expected a string, got ${typeof found.value}`);
   try {
     return normalisePlate(found.value);
   } catch (err) {
@@ -41,13 +49,18 @@ export function confidenceField(obj: Record<string, unknown>, names: readonly st
   return value <= 1 && !Number.isInteger(value) ? value * 100 : value;
 }
 
-export function optionalString(obj: Record<string, unknown>, names: readonly string[], maxLength = 256): string | null {
+export function optionalString(
+  obj: Record<string, unknown>,
+  names: readonly string[],
+  maxLength = 256,
+): string | null {
   const found = pick(obj, names);
   if (!found) return null;
   if (typeof found.value !== "string" && typeof found.value !== "number")
     throw new IngestError(`body.${found.name}`, `expected a string, got ${typeof found.value}`);
   const text = String(found.value);
-  if (text.length > maxLength) throw new IngestError(`body.${found.name}`, `longer than ${maxLength} characters`);
+  if (text.length > maxLength)
+    throw new IngestError(`body.${found.name}`, `longer than ${maxLength} characters`);
   return text;
 }
 
@@ -63,7 +76,14 @@ export function parseCameraTime(text: string, timeZone: string): number | null {
     const ms = Date.parse(text);
     return Number.isNaN(ms) ? null : ms;
   }
-  const [y, mo, d, h, mi, s] = local.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = local.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const ms = Math.round(Number(`0.${local[7] ?? "0"}`) * 1000);
   const asUtc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   if (Number.isNaN(asUtc)) return null;
@@ -88,7 +108,10 @@ function zoneOffsetMs(utcMs: number, timeZone: string): number {
 }
 
 /** Keep scalar vendor fields, bounded, so an event's extras stay small. */
-export function scalarExtras(obj: Record<string, unknown>, names: Record<string, readonly string[]>): Record<string, string | number | boolean> {
+export function scalarExtras(
+  obj: Record<string, unknown>,
+  names: Record<string, readonly string[]>,
+): Record<string, string | number | boolean> {
   const extras: Record<string, string | number | boolean> = {};
   for (const [key, aliases] of Object.entries(names)) {
     const found = pick(obj, aliases);

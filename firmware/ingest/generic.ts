@@ -13,7 +13,8 @@ export const adapter: PushAdapter = {
   protocol: "generic",
   parse(body: unknown, siteTimeZone: string): PlateRead {
     const obj = requireObject(body);
-    for (const key of Object.keys(obj)) if (!KNOWN.has(key)) throw new IngestError(`body.${key}`, "unknown field");
+    for (const key of Object.keys(obj))
+      if (!KNOWN.has(key)) throw new IngestError(`body.${key}`, "unknown field");
     const plate = plateField(obj, ["plate"]);
     const direction = optionalString(obj, ["direction"]);
     if (direction !== null && direction !== "unknown" && !DIRECTIONS.includes(direction as Direction))
@@ -27,7 +28,8 @@ export const adapter: PushAdapter = {
       } else if (typeof obj.time === "string") {
         cameraTimeRaw = obj.time.slice(0, 64);
         cameraTime = parseCameraTime(obj.time, siteTimeZone);
-        if (cameraTime === null) throw new IngestError("body.time", "expected an ISO 8601 time or epoch milliseconds");
+        if (cameraTime === null)
+          throw new IngestError("body.time", "expected an ISO 8601 time or epoch milliseconds");
       } else throw new IngestError("body.time", "expected an ISO 8601 time or epoch milliseconds");
     }
     const extras: Record<string, string | number | boolean> = {};
@@ -40,7 +42,8 @@ export const adapter: PushAdapter = {
       for (const [key, value] of entries) {
         if (key.length > 64) throw new IngestError("body.extras", "field names are at most 64 characters");
         if (typeof value === "string") extras[key] = value.slice(0, 256);
-        else if ((typeof value === "number" && Number.isFinite(value)) || typeof value === "boolean") extras[key] = value;
+        else if ((typeof value === "number" && Number.isFinite(value)) || typeof value === "boolean")
+          extras[key] = value;
         else throw new IngestError(`body.extras.${key}`, "expected a string, number or boolean");
       }
     }

@@ -3,12 +3,28 @@
  * fields in snake_case (`plate_color`), later firmware in Title Case (`Plate Color`); both are read.
  * Images arrive base64-encoded; they are counted here and stored by the snapshot service.
  */
-import { confidenceField, optionalString, parseCameraTime, plateField, requireObject, scalarExtras } from "./fields.js";
+import {
+  confidenceField,
+  optionalString,
+  parseCameraTime,
+  plateField,
+  requireObject,
+  scalarExtras,
+} from "./fields.js";
 import { type Direction, IngestError, NotAPlateRead, type PlateRead, type PushAdapter } from "./types.js";
 
 const PLATE = ["plate", "Plate", "License Plate", "license_plate", "plate_number", "Plate Number"];
 const TIME = ["time_msec", "Time Msec", "time", "Time"];
-const IMAGES = ["plate_image", "Plate Image", "full_image", "Full Image", "evidence_image0", "Evidence Image0", "evidence_image1", "Evidence Image1"];
+const IMAGES = [
+  "plate_image",
+  "Plate Image",
+  "full_image",
+  "Full Image",
+  "evidence_image0",
+  "Evidence Image0",
+  "evidence_image1",
+  "Evidence Image1",
+];
 
 const EXTRAS = {
   device: ["device", "Device"],

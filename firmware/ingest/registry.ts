@@ -13,6 +13,7 @@ export const PUSH_ROUTES: ReadonlyMap<string, PushAdapter> = new Map([
 
 export function pushAdapter(protocol: string): PushAdapter {
   const adapter = PUSH_ROUTES.get(protocol);
-  if (!adapter) throw new Error(`unknown camera protocol '${protocol}'; valid: ${[...PUSH_ROUTES.keys()].join(", ")}`);
+  if (!adapter)
+    throw new Error(`unknown camera protocol '${protocol}'; valid: ${[...PUSH_ROUTES.keys()].join(", ")}`);
   return adapter;
 }

@@ -8,7 +8,13 @@ export type AuditRow = typeof audit.$inferSelect;
 export class AuditRepo {
   constructor(private readonly store: Store) {}
 
-  record(entry: { at: number; actor: string; action: string; target?: string | null; detail?: unknown }): AuditRow {
+  record(entry: {
+    at: number;
+    actor: string;
+    action: string;
+    target?: string | null;
+    detail?: unknown;
+  }): AuditRow {
     return this.store.db
       .insert(audit)
       .values({

@@ -69,7 +69,12 @@ export class EventsRepo {
     return this.queue.length;
   }
 
-  search(query: { plate?: string | undefined; from?: number | undefined; to?: number | undefined; limit: number }): EventRow[] {
+  search(query: {
+    plate?: string | undefined;
+    from?: number | undefined;
+    to?: number | undefined;
+    limit: number;
+  }): EventRow[] {
     const where: SQL[] = [];
     if (query.plate) where.push(like(events.plate, `%${escapeLike(query.plate)}%`));
     if (query.from !== undefined) where.push(gte(events.receivedAt, query.from));

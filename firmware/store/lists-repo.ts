@@ -44,7 +44,14 @@ export interface NewEntry {
   validTo?: number | null | undefined;
 }
 
-type EntryRow = { id: number; listId: number; plate: string; description: string | null; validFrom: number | null; validTo: number | null };
+type EntryRow = {
+  id: number;
+  listId: number;
+  plate: string;
+  description: string | null;
+  validFrom: number | null;
+  validTo: number | null;
+};
 
 export class ListsRepo {
   private readonly db: Db;
@@ -83,7 +90,9 @@ export class ListsRepo {
   all(): ListRecord[] {
     const counts = new Map<number, number>();
     for (const row of this.sqlite
-      .prepare<[], { listId: number; n: number }>("select list_id as listId, count(*) as n from list_entries group by list_id")
+      .prepare<[], { listId: number; n: number }>(
+        "select list_id as listId, count(*) as n from list_entries group by list_id",
+      )
       .all())
       counts.set(row.listId, row.n);
     return this.db
@@ -91,7 +100,12 @@ export class ListsRepo {
       .from(lists)
       .orderBy(asc(lists.id))
       .all()
-      .map((row) => ({ ...toListDef(row), description: row.description, createdAt: row.createdAt, entryCount: counts.get(row.id) ?? 0 }));
+      .map((row) => ({
+        ...toListDef(row),
+        description: row.description,
+        createdAt: row.createdAt,
+        entryCount: counts.get(row.id) ?? 0,
+      }));
   }
 
   get(id: number): ListRecord {
@@ -100,7 +114,15 @@ export class ListsRepo {
     return record;
   }
 
-  create(input: { name: string; kind: ListKind; description?: string | null | undefined; maxDistance?: number | undefined }, nowMs: number): ListRecord {
+  create(
+    input: {
+      name: string;
+      kind: ListKind;
+      description?: string | null | undefined;
+      maxDistance?: number | undefined;
+    },
+    nowMs: number,
+  ): ListRecord {
     const maxDistance = input.maxDistance ?? 0;
     if (maxDistance < 0 || maxDistance > MAX_DISTANCE_LIMIT)
       throw new RangeError(`maxDistance must be between 0 and ${MAX_DISTANCE_LIMIT}`);
@@ -108,7 +130,13 @@ export class ListsRepo {
       throw new ConflictError(`a list named '${input.name}' already exists`);
     const row = this.db
       .insert(lists)
-      .values({ name: input.name, kind: input.kind, description: input.description ?? null, maxDistance, createdAt: nowMs })
+      .values({
+        name: input.name,
+        kind: input.kind,
+        description: input.description ?? null,
+        maxDistance,
+        createdAt: nowMs,
+      })
       .returning()
       .get();
     this.cache.set(row.id, toListDef(row));
@@ -159,7 +187,10 @@ export class ListsRepo {
           .from(listEntries)
           .where(and(eq(listEntries.listId, listId), eq(listEntries.plate, row.plate)))
           .get();
-        if (existing) throw new ConflictError(`entry ${i}: ${row.plate} is already on list ${listId} (entry ${existing.id})`);
+        if (existing)
+          throw new ConflictError(
+            `entry ${i}: ${row.plate} is already on list ${listId} (entry ${existing.id})`,
+          );
         return toEntryRecord(tx.insert(listEntries).values(row).returning().get());
       }),
     );
@@ -193,7 +224,10 @@ export class ListsRepo {
     const hi = skel.length + 1;
     const seen = new Set(matches.map((m) => m.entry.id));
     const prefix = skel.slice(0, prefixLen).join("");
-    const suffix = skel.slice(skel.length - suffixLen).reverse().join("");
+    const suffix = skel
+      .slice(skel.length - suffixLen)
+      .reverse()
+      .join("");
     const rows = [
       ...this.bySkeletonPrefix.all(prefix, prefix + RANGE_END, lo, hi),
       ...this.bySkeletonSuffix.all(suffix, suffix + RANGE_END, lo, hi),
@@ -205,7 +239,12 @@ export class ListsRepo {
       if (!list || list.maxDistance === 0) continue;
       const result = weightedDistance(plate, listed, list.maxDistance);
       const entry = result && this.byId.get(id);
-      if (entry) matches.push({ list, entry, match: { kind: "fuzzy", distance: result.distance, edits: result.edits } });
+      if (entry)
+        matches.push({
+          list,
+          entry,
+          match: { kind: "fuzzy", distance: result.distance, edits: result.edits },
+        });
     }
     return matches;
   }

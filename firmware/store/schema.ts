@@ -84,4 +84,3 @@ export const audit = sqliteTable(
   },
   (t) => [index("audit_at").on(t.at)],
 );
-

@@ -2,7 +2,7 @@
  * One structured logger (pino); modules take a child named after them. Plate text is personal data:
  * log it at debug level only. Secrets are never logged; the redact list is a safety net.
  */
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 
 export type { Logger };
 

@@ -5,11 +5,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createHal } from "../../hal/index.js";
-import type { Hal } from "../../hal/types.js";
 import { demoSite, parseSite, type SiteConfig } from "../../firmware/config/site.js";
 import { Controller } from "../../firmware/controller.js";
 import { createLogger } from "../../firmware/util/log.js";
+import { createHal } from "../../hal/index.js";
+import type { Hal } from "../../hal/types.js";
 
 export const TEST_TOKEN = "test-admin-token-0123456789abcdef";
 export const TEST_CAMERA_SECRET = "test-camera-secret-0123456789";
@@ -22,7 +22,10 @@ export interface TestController {
   cameraSecret: string;
   controller: Controller;
   /** Authorised JSON request against the API. */
-  api(path: string, init?: { method?: string; body?: unknown; token?: string | null }): Promise<{ status: number; body: any }>;
+  api(
+    path: string,
+    init?: { method?: string; body?: unknown; token?: string | null },
+  ): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
   /** Start again on the same data directory (a restart); the new instance replaces this one's fields. */
   restart(): Promise<TestController>;

@@ -8,9 +8,16 @@ export interface LiveClient {
   close(): Promise<void>;
 }
 
-export async function connectLive(baseUrl: string, token: string, mode: "header" | "message" = "header"): Promise<LiveClient> {
+export async function connectLive(
+  baseUrl: string,
+  token: string,
+  mode: "header" | "message" = "header",
+): Promise<LiveClient> {
   const url = `${baseUrl.replace(/^http/, "ws")}/api/v1/live`;
-  const socket = new WebSocket(url, mode === "header" ? { headers: { authorization: `Bearer ${token}` } } : {});
+  const socket = new WebSocket(
+    url,
+    mode === "header" ? { headers: { authorization: `Bearer ${token}` } } : {},
+  );
   const messages: any[] = [];
   const waiters: { predicate: (m: any) => boolean; resolve: (m: any) => void }[] = [];
   socket.on("message", (data) => {

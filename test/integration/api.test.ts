@@ -1,11 +1,11 @@
 /** The REST API and live socket contract, over real HTTP on loopback. */
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pushMilesight } from "../sim/milesight-http.js";
+import WebSocket from "ws";
 import { startTestController, type TestController } from "../helpers/controller.js";
 import { connectLive } from "../helpers/live.js";
+import { pushMilesight } from "../sim/milesight-http.js";
 
 let tc: TestController;
 
@@ -41,7 +41,9 @@ describe("authentication", () => {
   it("the live socket refuses a wrong token (header: 401 on upgrade; first message: close 4401)", async () => {
     const url = `${tc.url.replace("http", "ws")}/api/v1/live`;
     const byHeader = new WebSocket(url, { headers: { authorization: "Bearer wrong-token-wrong-token" } });
-    const status = await new Promise((resolve) => byHeader.once("unexpected-response", (_req, res) => resolve(res.statusCode)));
+    const status = await new Promise((resolve) =>
+      byHeader.once("unexpected-response", (_req, res) => resolve(res.statusCode)),
+    );
     expect(status).toBe(401);
 
     const byMessage = new WebSocket(url);
@@ -54,7 +56,15 @@ describe("authentication", () => {
   it("a browser-style client authenticates with its first message and gets hello with lanes and io", async () => {
     const live = await connectLive(tc.url, tc.token, "message");
     const hello = live.messages[0];
-    expect(hello.lanes).toEqual([{ id: "1", name: "Lane 1", barrierOutput: "lane1.barrier", presenceInput: "lane1.presence", openPulseMs: 500 }]);
+    expect(hello.lanes).toEqual([
+      {
+        id: "1",
+        name: "Lane 1",
+        barrierOutput: "lane1.barrier",
+        presenceInput: "lane1.presence",
+        openPulseMs: 500,
+      },
+    ]);
     expect(hello.io.map((i: { name: string }) => i.name).sort()).toEqual(["lane1.barrier", "lane1.presence"]);
     await live.close();
   });
@@ -62,7 +72,9 @@ describe("authentication", () => {
 
 describe("lists and entries", () => {
   it("creates lists and entries, rejects bad ones with the reason, deletes entries", async () => {
-    const list = await tc.api("/api/v1/lists", { body: { name: "Contractors", kind: "custom", description: "weekday crews" } });
+    const list = await tc.api("/api/v1/lists", {
+      body: { name: "Contractors", kind: "custom", description: "weekday crews" },
+    });
     expect(list.status).toBe(201);
     expect(list.body).toMatchObject({ name: "Contractors", kind: "custom", maxDistance: 0, entryCount: 0 });
 
@@ -75,10 +87,19 @@ describe("lists and entries", () => {
     expect(extra.status).toBe(400);
 
     const entry = await tc.api(`/api/v1/lists/${list.body.id}/entries`, {
-      body: { plate: "c-0n 77", description: "van", validFrom: "2026-01-01T00:00:00Z", validTo: "2027-01-01T00:00:00Z" },
+      body: {
+        plate: "c-0n 77",
+        description: "van",
+        validFrom: "2026-01-01T00:00:00Z",
+        validTo: "2027-01-01T00:00:00Z",
+      },
     });
     expect(entry.status).toBe(201);
-    expect(entry.body).toMatchObject({ plate: "C0N77", plateRaw: "c-0n 77", validFrom: "2026-01-01T00:00:00.000Z" });
+    expect(entry.body).toMatchObject({
+      plate: "C0N77",
+      plateRaw: "c-0n 77",
+      validFrom: "2026-01-01T00:00:00.000Z",
+    });
 
     const badPlate = await tc.api(`/api/v1/lists/${list.body.id}/entries`, { body: { plate: "AB#12" } });
     expect(badPlate.status).toBe(400);
@@ -97,7 +118,9 @@ describe("lists and entries", () => {
     const del = await tc.api(`/api/v1/lists/${list.body.id}/entries/${entry.body.id}`, { method: "DELETE" });
     expect(del.status).toBe(204);
     expect((await tc.api(`/api/v1/lists/${list.body.id}/entries`)).body.items).toHaveLength(0);
-    expect((await tc.api(`/api/v1/lists/${list.body.id}/entries/${entry.body.id}`, { method: "DELETE" })).status).toBe(404);
+    expect(
+      (await tc.api(`/api/v1/lists/${list.body.id}/entries/${entry.body.id}`, { method: "DELETE" })).status,
+    ).toBe(404);
   });
 
   it("a fuzzy list matches an OCR confusion and the reason names the edit", async () => {
@@ -105,7 +128,9 @@ describe("lists and entries", () => {
     await tc.api(`/api/v1/lists/${list.body.id}/entries`, { body: { plate: "FL55T01" } });
     const read = await pushMilesight(tc.url, { plate: "FL5ST01" }, tc.cameraSecret);
     expect(read.body).toMatchObject({ decision: "allow" });
-    expect(read.body.reason).toBe("FL5ST01 matches FL55T01 on allow list 'Fleet' at distance 0.5 (S→5 at 4 (OCR confusion))");
+    expect(read.body.reason).toBe(
+      "FL5ST01 matches FL55T01 on allow list 'Fleet' at distance 0.5 (S→5 at 4 (OCR confusion))",
+    );
     const far = await pushMilesight(tc.url, { plate: "FX5XT01" }, tc.cameraSecret);
     expect(far.body).toMatchObject({ decision: "deny" });
   });
@@ -121,11 +146,17 @@ describe("events, lanes, io, audit, docs", () => {
       });
     const partial = (await tc.api("/api/v1/events?plate=sr-")).body.items;
     expect(partial.map((e: { plate: string }) => e.plate)).toEqual(["SR200BB", "SR100AA"]);
-    expect(partial[0]).toMatchObject({ protocol: "generic", direction: "in", cameraTime: "2026-05-01T08:00:00.000Z" });
+    expect(partial[0]).toMatchObject({
+      protocol: "generic",
+      direction: "in",
+      cameraTime: "2026-05-01T08:00:00.000Z",
+    });
     expect((await tc.api("/api/v1/events?limit=1")).body.items).toHaveLength(1);
     const future = new Date(Date.now() + 3_600_000).toISOString();
     expect((await tc.api(`/api/v1/events?from=${encodeURIComponent(future)}`)).body.items).toHaveLength(0);
-    expect((await tc.api(`/api/v1/events?to=${encodeURIComponent(future)}&plate=ZZ3`)).body.items).toHaveLength(1);
+    expect(
+      (await tc.api(`/api/v1/events?to=${encodeURIComponent(future)}&plate=ZZ3`)).body.items,
+    ).toHaveLength(1);
     const bad = await tc.api("/api/v1/events?from=yesterday");
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/from/);
@@ -141,7 +172,12 @@ describe("events, lanes, io, audit, docs", () => {
     const after = (tc.hal.history?.() ?? []).filter((t) => t.name === "lane1.barrier" && t.active).length;
     expect(after).toBe(before + 1);
     const audit = (await tc.api("/api/v1/audit")).body.items;
-    expect(audit[0]).toMatchObject({ id: res.body.auditId, action: "lane.open", target: "lane:1", detail: { reason: "delivery without plate" } });
+    expect(audit[0]).toMatchObject({
+      id: res.body.auditId,
+      action: "lane.open",
+      target: "lane:1",
+      detail: { reason: "delivery without plate" },
+    });
     expect((await tc.api("/api/v1/lanes/9/open", { body: {} })).status).toBe(404);
   });
 
@@ -151,7 +187,10 @@ describe("events, lanes, io, audit, docs", () => {
     expect(res.status).toBe(200);
     await live.waitFor((m) => m.type === "io" && m.name === "lane1.presence" && m.state === "active", 2000);
     const io = (await tc.api("/api/v1/io")).body.items;
-    expect(io.find((i: { name: string }) => i.name === "lane1.presence")).toMatchObject({ kind: "input", state: "active" });
+    expect(io.find((i: { name: string }) => i.name === "lane1.presence")).toMatchObject({
+      kind: "input",
+      state: "active",
+    });
     expect((await tc.api("/api/v1/io/inputs/nope", { body: { active: true } })).status).toBe(404);
     await tc.api("/api/v1/io/inputs/lane1.presence", { body: { active: false } });
     await live.close();
@@ -159,9 +198,18 @@ describe("events, lanes, io, audit, docs", () => {
 
   it("serves an OpenAPI document describing the routes", async () => {
     const res = await fetch(`${tc.url}/api/openapi.json`);
-    const doc = await res.json();
+    const doc = (await res.json()) as any;
     expect(doc.openapi).toMatch(/^3\./);
-    for (const path of ["/api/v1/health", "/api/v1/lists", "/api/v1/lists/{id}/entries", "/api/v1/events", "/api/v1/lanes/{id}/open", "/api/v1/io", "/api/v1/ingest/milesight", "/api/v1/ingest/generic"])
+    for (const path of [
+      "/api/v1/health",
+      "/api/v1/lists",
+      "/api/v1/lists/{id}/entries",
+      "/api/v1/events",
+      "/api/v1/lanes/{id}/open",
+      "/api/v1/io",
+      "/api/v1/ingest/milesight",
+      "/api/v1/ingest/generic",
+    ])
       expect(doc.paths, path).toHaveProperty([path]);
   });
 

@@ -4,9 +4,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { IoTransition } from "../../hal/types.js";
-import { milesightPayload, pushMilesight } from "../sim/milesight-http.js";
 import { startTestController, type TestController } from "../helpers/controller.js";
 import { connectLive, type LiveClient } from "../helpers/live.js";
+import { milesightPayload, pushMilesight } from "../sim/milesight-http.js";
 
 const BARRIER = "lane1.barrier";
 const PULSE_MS = 500;
@@ -35,7 +35,10 @@ describe("a Milesight POST for an allowed plate", () => {
     expect(result.status).toBe(200);
     expect(result.body).toMatchObject({ status: "decided", decision: "allow" });
 
-    const off = await live.waitFor((m) => m.type === "io" && m.name === BARRIER && m.state === "inactive", 3000);
+    const off = await live.waitFor(
+      (m) => m.type === "io" && m.name === BARRIER && m.state === "inactive",
+      3000,
+    );
     expect(off.kind).toBe("output");
     const transitions = barrierTransitions();
     expect(transitions.map((t) => t.active)).toEqual([true, false]);
@@ -67,12 +70,25 @@ describe("a Milesight POST for an allowed plate", () => {
   });
 
   it("reads the Title Case field names of newer firmware", async () => {
-    const body = milesightPayload({ plate: "AB123CD", generation: "title", confidence: 88, direction: "Away" });
+    const body = milesightPayload({
+      plate: "AB123CD",
+      generation: "title",
+      confidence: 88,
+      direction: "Away",
+    });
     expect(body).toHaveProperty("Vehicle Type");
-    const result = await pushMilesight(tc.url, { plate: "AB123CD", generation: "title", confidence: 88, direction: "Away" }, tc.cameraSecret);
+    const result = await pushMilesight(
+      tc.url,
+      { plate: "AB123CD", generation: "title", confidence: 88, direction: "Away" },
+      tc.cameraSecret,
+    );
     expect(result.body).toMatchObject({ decision: "allow" });
     const [event] = (await tc.api("/api/v1/events")).body.items;
-    expect(event).toMatchObject({ confidence: 88, direction: "away", extras: { vehicleType: "Car", vehicleColor: "Red" } });
+    expect(event).toMatchObject({
+      confidence: 88,
+      direction: "away",
+      extras: { vehicleType: "Car", vehicleColor: "Red" },
+    });
   });
 });
 
@@ -115,19 +131,19 @@ describe("bad input", () => {
       });
     const noPlate = await post(JSON.stringify({ device: "Network Camera", confidence: 90 }));
     expect(noPlate.status).toBe(400);
-    expect((await noPlate.json()).message).toMatch(/body\.plate: missing/);
+    expect(((await noPlate.json()) as any).message).toMatch(/body\.plate: missing/);
 
     const wrongType = await post(JSON.stringify({ plate: 12345 }));
     expect(wrongType.status).toBe(400);
-    expect((await wrongType.json()).message).toMatch(/body\.plate: expected a string/);
+    expect(((await wrongType.json()) as any).message).toMatch(/body\.plate: expected a string/);
 
     const badConfidence = await post(JSON.stringify({ plate: "AB123CD", confidence: 250 }));
     expect(badConfidence.status).toBe(400);
-    expect((await badConfidence.json()).message).toMatch(/body\.confidence/);
+    expect(((await badConfidence.json()) as any).message).toMatch(/body\.confidence/);
 
     const notJson = await post("{plate: AB123CD");
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).message).toMatch(/JSON/);
+    expect(((await notJson.json()) as any).message).toMatch(/JSON/);
 
     const badGeneric = await fetch(`${tc.url}/api/v1/ingest/generic`, {
       method: "POST",
@@ -135,7 +151,7 @@ describe("bad input", () => {
       body: JSON.stringify({ plate: "AB123CD", colour: "red" }),
     });
     expect(badGeneric.status).toBe(400);
-    expect((await badGeneric.json()).message).toBe("body.colour: unknown field");
+    expect(((await badGeneric.json()) as any).message).toBe("body.colour: unknown field");
 
     expect(await eventCount()).toBe(0);
     expect(activations()).toHaveLength(0);
@@ -163,7 +179,9 @@ describe("persistence and safety", () => {
   it("a restart keeps lists, entries and events", async () => {
     const created = await tc.api("/api/v1/lists", { body: { name: "Staff", kind: "allow" } });
     expect(created.status).toBe(201);
-    await tc.api(`/api/v1/lists/${created.body.id}/entries`, { body: { plate: "ST 4FF 01", description: "J. Doe" } });
+    await tc.api(`/api/v1/lists/${created.body.id}/entries`, {
+      body: { plate: "ST 4FF 01", description: "J. Doe" },
+    });
     await pushMilesight(tc.url, { plate: "ST4FF01" }, tc.cameraSecret);
     await live.close();
     tc = await tc.restart();
@@ -180,7 +198,9 @@ describe("persistence and safety", () => {
   });
 
   it("outputs are safe after start and after stop, even when stopped mid-pulse", async () => {
-    expect((await tc.api("/api/v1/io")).body.items.find((i: { name: string }) => i.name === BARRIER).state).toBe("inactive");
+    expect(
+      (await tc.api("/api/v1/io")).body.items.find((i: { name: string }) => i.name === BARRIER).state,
+    ).toBe("inactive");
     await pushMilesight(tc.url, { plate: "AB123CD" }, tc.cameraSecret);
     expect(tc.hal.output(BARRIER).active).toBe(true);
     const hal = tc.hal;

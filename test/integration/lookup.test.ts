@@ -23,10 +23,17 @@ beforeAll(() => {
   repo = new ListsRepo(store);
   const fuzzyList = repo.create({ name: "Fuzzy", kind: "allow", maxDistance: 1.5 }, 0);
   repo.create({ name: "Exact", kind: "block", maxDistance: 0 }, 0);
-  const rand = fc.sample(fc.string({ unit: fc.constantFrom(...ALPHABET), minLength: 5, maxLength: 8 }), { numRuns: 1200, seed: 42 });
+  const rand = fc.sample(fc.string({ unit: fc.constantFrom(...ALPHABET), minLength: 5, maxLength: 8 }), {
+    numRuns: 1200,
+    seed: 42,
+  });
   const unique = [...new Set(rand)];
   plates.push(...unique);
-  repo.addEntries(fuzzyList.id, unique.map((plate) => ({ plate })), 0);
+  repo.addEntries(
+    fuzzyList.id,
+    unique.map((plate) => ({ plate })),
+    0,
+  );
 });
 
 afterAll(() => {
@@ -39,11 +46,25 @@ describe("fuzzy candidates", () => {
     fc.assert(
       fc.property(
         fc.oneof(
-          fc.constantFrom(...plates.slice(0, 200)).chain((p) =>
-            fc.tuple(fc.nat(p.length), fc.constantFrom(...ALPHABET), fc.constantFrom("sub", "ins", "del", "none")).map(([i, c, op]) =>
-              op === "sub" ? p.slice(0, i) + c + p.slice(i + 1) : op === "ins" ? p.slice(0, i) + c + p.slice(i) : op === "del" ? p.slice(0, i) + p.slice(i + 1) : p,
+          fc
+            .constantFrom(...plates.slice(0, 200))
+            .chain((p) =>
+              fc
+                .tuple(
+                  fc.nat(p.length),
+                  fc.constantFrom(...ALPHABET),
+                  fc.constantFrom("sub", "ins", "del", "none"),
+                )
+                .map(([i, c, op]) =>
+                  op === "sub"
+                    ? p.slice(0, i) + c + p.slice(i + 1)
+                    : op === "ins"
+                      ? p.slice(0, i) + c + p.slice(i)
+                      : op === "del"
+                        ? p.slice(0, i) + p.slice(i + 1)
+                        : p,
+                ),
             ),
-          ),
           fc.string({ unit: fc.constantFrom(...ALPHABET), minLength: 5, maxLength: 8 }),
         ),
         (read) => {
@@ -52,7 +73,10 @@ describe("fuzzy candidates", () => {
             .filter((m) => m.match.kind === "fuzzy" || m.list.name === "Fuzzy")
             .map((m) => m.entry.plate)
             .sort();
-          const expected = read.length < MIN_FUZZY_LENGTH ? plates.filter((p) => p === read) : plates.filter((p) => weightedDistance(read, p, 1.5) !== null).sort();
+          const expected =
+            read.length < MIN_FUZZY_LENGTH
+              ? plates.filter((p) => p === read)
+              : plates.filter((p) => weightedDistance(read, p, 1.5) !== null).sort();
           expect(found).toEqual(expected);
         },
       ),

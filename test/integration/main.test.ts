@@ -72,8 +72,13 @@ describe("npm start", () => {
 
     expect((await fetch(`${url}/api/v1/health`)).status).toBe(200);
     expect((await fetch(`${url}/api/v1/lists`)).status).toBe(401);
-    const lists = await (await fetch(`${url}/api/v1/lists`, { headers: { authorization: `Bearer ${token}` } })).json();
-    expect(lists.items.map((l: { name: string; kind: string }) => `${l.name}:${l.kind}`)).toEqual(["Allow:allow", "Block:block"]);
+    const lists: any = await (
+      await fetch(`${url}/api/v1/lists`, { headers: { authorization: `Bearer ${token}` } })
+    ).json();
+    expect(lists.items.map((l: { name: string; kind: string }) => `${l.name}:${l.kind}`)).toEqual([
+      "Allow:allow",
+      "Block:block",
+    ]);
     const panel = await fetch(`${url}/`);
     expect(panel.status).toBe(200);
 
@@ -84,12 +89,20 @@ describe("npm start", () => {
 
   it("--demo posts simulated camera reads that get decided", async () => {
     const data = tempDir();
-    const { url } = await start(["--data", data, "--demo"], { PORTCULLIS_ADMIN_TOKEN: "demo-admin-token-0123456789" });
+    const { url } = await start(["--data", data, "--demo"], {
+      PORTCULLIS_ADMIN_TOKEN: "demo-admin-token-0123456789",
+    });
     const deadline = Date.now() + 12_000;
     let items: { decision: string }[] = [];
     while (Date.now() < deadline && items.length < 2) {
       await new Promise((r) => setTimeout(r, 500));
-      items = (await (await fetch(`${url}/api/v1/events`, { headers: { authorization: "Bearer demo-admin-token-0123456789" } })).json()).items;
+      items = (
+        (await (
+          await fetch(`${url}/api/v1/events`, {
+            headers: { authorization: "Bearer demo-admin-token-0123456789" },
+          })
+        ).json()) as any
+      ).items;
     }
     expect(items.length).toBeGreaterThanOrEqual(2);
     // The demo's first two plates are one allowed and one blocked.
@@ -100,7 +113,9 @@ describe("npm start", () => {
     const data = tempDir();
     const site = join(data, "bad-site.json");
     writeFileSync(site, JSON.stringify({ lanes: [{ id: "1", name: "L", barrierOutput: "missing" }] }));
-    const child = spawn(process.execPath, [MAIN, "--data", data, "--site", site], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [MAIN, "--data", data, "--site", site], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let err = "";
     child.stderr.on("data", (c) => (err += c));
     expect(await exitOf(child)).toBe(2);

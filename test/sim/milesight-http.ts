@@ -21,7 +21,14 @@ function cameraTime(date: Date): string {
 
 export function milesightPayload(read: MilesightRead): Record<string, unknown> {
   const time = cameraTime(read.time ?? new Date());
-  const common = { device: "Network Camera", time, time_msec: time, plate: read.plate, speed: "-", detection_region: 1 };
+  const common = {
+    device: "Network Camera",
+    time,
+    time_msec: time,
+    plate: read.plate,
+    speed: "-",
+    detection_region: 1,
+  };
   if ((read.generation ?? "snake") === "snake")
     return {
       ...common,
@@ -59,11 +66,15 @@ export function milesightPayload(read: MilesightRead): Record<string, unknown> {
 
 export interface PushResult {
   status: number;
-  body: unknown;
+  body: any;
 }
 
 /** POST a read the way the camera does; `secret` goes in the header the controller reads. */
-export async function pushMilesight(baseUrl: string, read: MilesightRead, secret?: string): Promise<PushResult> {
+export async function pushMilesight(
+  baseUrl: string,
+  read: MilesightRead,
+  secret?: string,
+): Promise<PushResult> {
   const res = await fetch(`${baseUrl}/api/v1/ingest/milesight`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(secret ? { "x-camera-secret": secret } : {}) },

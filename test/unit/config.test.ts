@@ -63,15 +63,29 @@ describe("site configuration", () => {
 
 describe("boot configuration", () => {
   it("defaults, environment and flags, flags winning", () => {
-    expect(parseBootConfig([], {})).toMatchObject({ dataDir: "./data", port: 8080, halDriver: "sim", demo: false, siteFile: null });
-    expect(parseBootConfig([], { PORTCULLIS_DATA_DIR: "/var/lib/p", PORTCULLIS_PORT: "9000" })).toMatchObject({ dataDir: "/var/lib/p", port: 9000 });
-    expect(parseBootConfig(["--port", "81", "--data", "/d", "--demo"], { PORTCULLIS_PORT: "9000" })).toMatchObject({ port: 81, dataDir: "/d", demo: true });
+    expect(parseBootConfig([], {})).toMatchObject({
+      dataDir: "./data",
+      port: 8080,
+      halDriver: "sim",
+      demo: false,
+      siteFile: null,
+    });
+    expect(parseBootConfig([], { PORTCULLIS_DATA_DIR: "/var/lib/p", PORTCULLIS_PORT: "9000" })).toMatchObject(
+      { dataDir: "/var/lib/p", port: 9000 },
+    );
+    expect(
+      parseBootConfig(["--port", "81", "--data", "/d", "--demo"], { PORTCULLIS_PORT: "9000" }),
+    ).toMatchObject({ port: 81, dataDir: "/d", demo: true });
     expect(parseBootConfig(["--help"], {})).toBe("help");
   });
 
   it("rejects bad values and unknown flags with the reason", () => {
-    expect(problemsOf(() => parseBootConfig(["--port", "http"], {}))).toEqual(["port 'http' is not a port number (0–65535)"]);
-    expect(problemsOf(() => parseBootConfig(["--hal", "pigpio"], {}))).toEqual(["hal 'pigpio' is not a driver; valid: sim, onoff"]);
+    expect(problemsOf(() => parseBootConfig(["--port", "http"], {}))).toEqual([
+      "port 'http' is not a port number (0–65535)",
+    ]);
+    expect(problemsOf(() => parseBootConfig(["--hal", "pigpio"], {}))).toEqual([
+      "hal 'pigpio' is not a driver; valid: sim, onoff",
+    ]);
     expect(problemsOf(() => parseBootConfig(["--colour"], {}))[0]).toMatch(/colour/);
   });
 });

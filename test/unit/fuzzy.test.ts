@@ -15,8 +15,12 @@ describe("weightedDistance", () => {
   });
 
   it("counts plain substitutions, insertions and deletions as one each", () => {
-    expect(weightedDistance("AB123CD", "AX123CD", 1)?.edits).toEqual([{ op: "substitute", at: 1, from: "B", to: "X", cost: 1 }]);
-    expect(weightedDistance("AB123D", "AB123CD", 1)?.edits).toEqual([{ op: "insert", at: 5, char: "C", cost: 1 }]);
+    expect(weightedDistance("AB123CD", "AX123CD", 1)?.edits).toEqual([
+      { op: "substitute", at: 1, from: "B", to: "X", cost: 1 },
+    ]);
+    expect(weightedDistance("AB123D", "AB123CD", 1)?.edits).toEqual([
+      { op: "insert", at: 5, char: "C", cost: 1 },
+    ]);
     expect(weightedDistance("AB1223CD", "AB123CD", 1)?.distance).toBe(1);
     expect(describeEdits(weightedDistance("AB123D", "AB123CD", 1)?.edits ?? [])).toBe("missing 'C' at 6");
   });
@@ -32,7 +36,11 @@ describe("weightedDistance", () => {
   });
 
   it("is symmetric, zero only on equality, and its edits add up to the distance (property)", () => {
-    const plate = fc.string({ unit: fc.constantFrom(..."AB8O0ISZ21LXQ5".split("")), minLength: 1, maxLength: 9 });
+    const plate = fc.string({
+      unit: fc.constantFrom(..."AB8O0ISZ21LXQ5".split("")),
+      minLength: 1,
+      maxLength: 9,
+    });
     fc.assert(
       fc.property(plate, plate, (a, b) => {
         const ab = weightedDistance(a, b, 100);

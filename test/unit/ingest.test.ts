@@ -19,20 +19,38 @@ describe("Milesight HTTP POST JSON", () => {
       cameraTimeRaw: "2023-09-15 06:19:57.267",
       cameraTime: Date.parse("2023-09-15T06:19:57.267Z"),
     });
-    expect(read.extras).toMatchObject({ plateColor: "White", vehicleType: "Car", vehicleBrand: "Volkswagen", region: "NLD", cameraListType: "Visitor" });
+    expect(read.extras).toMatchObject({
+      plateColor: "White",
+      vehicleType: "Car",
+      vehicleBrand: "Volkswagen",
+      region: "NLD",
+      cameraListType: "Visitor",
+    });
   });
 
   it("reads the Title Case generation and counts base64 images", () => {
     const read = milesight.parse(
-      milesightPayload({ plate: "BD925RA", generation: "title", direction: "Away", plateImage: Buffer.from([0xff, 0xd8, 0xff]) }),
+      milesightPayload({
+        plate: "BD925RA",
+        generation: "title",
+        direction: "Away",
+        plateImage: Buffer.from([0xff, 0xd8, 0xff]),
+      }),
       "UTC",
     );
-    expect(read).toMatchObject({ direction: "away", extras: { vehicleColor: "Red", vehicleType: "Car", images: 1 } });
+    expect(read).toMatchObject({
+      direction: "away",
+      extras: { vehicleColor: "Red", vehicleType: "Car", images: 1 },
+    });
   });
 
   it("reads a zone-less camera time in the site's time zone", () => {
-    expect(parseCameraTime("2023-09-15 06:19:57.267", "Europe/Amsterdam")).toBe(Date.parse("2023-09-15T04:19:57.267Z"));
-    expect(parseCameraTime("2023-01-15 06:19:57", "Europe/Amsterdam")).toBe(Date.parse("2023-01-15T05:19:57Z"));
+    expect(parseCameraTime("2023-09-15 06:19:57.267", "Europe/Amsterdam")).toBe(
+      Date.parse("2023-09-15T04:19:57.267Z"),
+    );
+    expect(parseCameraTime("2023-01-15 06:19:57", "Europe/Amsterdam")).toBe(
+      Date.parse("2023-01-15T05:19:57Z"),
+    );
     expect(parseCameraTime("not a time", "UTC")).toBeNull();
   });
 
@@ -43,21 +61,33 @@ describe("Milesight HTTP POST JSON", () => {
   });
 
   it("refuses parking and counting events as plate reads", () => {
-    expect(() => milesight.parse({ event: "Parking Detection", "License Plate": "BD925RA" }, "UTC")).toThrow(NotAPlateRead);
+    expect(() => milesight.parse({ event: "Parking Detection", "License Plate": "BD925RA" }, "UTC")).toThrow(
+      NotAPlateRead,
+    );
   });
 
   it("names the field in every error", () => {
     expect(() => milesight.parse([], "UTC")).toThrow("body: expected a JSON object, got an array");
     expect(() => milesight.parse({}, "UTC")).toThrow("body.plate: missing");
     expect(() => milesight.parse({ plate: "" }, "UTC")).toThrow("body.plate: plate is empty");
-    expect(() => milesight.parse({ plate: "AB1", plate_image: 42 }, "UTC")).toThrow("body.plate_image: expected a base64 string");
+    expect(() => milesight.parse({ plate: "AB1", plate_image: 42 }, "UTC")).toThrow(
+      "body.plate_image: expected a base64 string",
+    );
   });
 });
 
 describe("generic webhook", () => {
   it("reads every documented field", () => {
     const read = generic.parse(
-      { plate: "ab-1", camera: "cam9", confidence: 77, direction: "out", time: 1_700_000_000_000, country: "DE", extras: { colour: "blue", axles: 2 } },
+      {
+        plate: "ab-1",
+        camera: "cam9",
+        confidence: 77,
+        direction: "out",
+        time: 1_700_000_000_000,
+        country: "DE",
+        extras: { colour: "blue", axles: 2 },
+      },
       "UTC",
     );
     expect(read).toMatchObject({
@@ -91,7 +121,22 @@ describe("fuzzing the parsers", () => {
       fc.dictionary(fc.string({ maxLength: 12 }), tie("value"), { maxKeys: 6 }),
     ),
   })).value;
-  const fieldNames = fc.constantFrom("plate", "Plate", "License Plate", "confidence", "Confidence", "direction", "time", "time_msec", "event", "extras", "camera", "plate_image", "country", "type");
+  const fieldNames = fc.constantFrom(
+    "plate",
+    "Plate",
+    "License Plate",
+    "confidence",
+    "Confidence",
+    "direction",
+    "time",
+    "time_msec",
+    "event",
+    "extras",
+    "camera",
+    "plate_image",
+    "country",
+    "type",
+  );
   const plausible = fc.dictionary(fieldNames, jsonish, { maxKeys: 8 });
 
   for (const adapter of [generic, milesight]) {

@@ -46,7 +46,15 @@ describe("normalisePlate", () => {
 
 describe("confusables", () => {
   it("knows the OCR pairs both ways and folds them to one skeleton", () => {
-    for (const [a, b] of [["O", "0"], ["I", "1"], ["B", "8"], ["S", "5"], ["Z", "2"], ["G", "6"], ["Ö", "O"]]) {
+    for (const [a, b] of [
+      ["O", "0"],
+      ["I", "1"],
+      ["B", "8"],
+      ["S", "5"],
+      ["Z", "2"],
+      ["G", "6"],
+      ["Ö", "O"],
+    ]) {
       expect(areConfusable(a as string, b as string)).toBe(true);
       expect(areConfusable(b as string, a as string)).toBe(true);
     }

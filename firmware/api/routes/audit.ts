@@ -11,7 +11,10 @@ export const auditRoutes =
       {
         schema: {
           summary: "Audit trail, newest first",
-          querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }, { additionalProperties: false }),
+          querystring: Type.Object(
+            { limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) },
+            { additionalProperties: false },
+          ),
           response: {
             200: Type.Object({
               items: Type.Array(

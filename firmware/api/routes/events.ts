@@ -27,7 +27,10 @@ export const eventRoutes =
       async (req) => {
         const { plate, from, to, limit } = req.query;
         // The same folding as plates get on the way in, but a fragment may be anything: no validation.
-        const fragment = plate?.normalize("NFC").replace(/[\s\-._·:/]/gu, "").toLocaleUpperCase("und");
+        const fragment = plate
+          ?.normalize("NFC")
+          .replace(/[\s\-._·:/]/gu, "")
+          .toLocaleUpperCase("und");
         // Uncommitted decisions of this very moment are visible once the current batch commits.
         ctx.events.flush();
         const rows = ctx.events.search({

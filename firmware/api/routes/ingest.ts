@@ -6,8 +6,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
 import { Type } from "typebox";
-import { IngestError, NotAPlateRead } from "../../ingest/types.js";
 import { PUSH_ROUTES } from "../../ingest/registry.js";
+import { IngestError, NotAPlateRead } from "../../ingest/types.js";
 import type { ApiContext } from "../context.js";
 import { ErrorReply } from "../schemas.js";
 
@@ -58,11 +58,20 @@ export const ingestRoutes =
         async (req, reply) => {
           const receivedMono = receivedAt.get(req) ?? performance.now();
           const body = req.body;
-          const hint = typeof body === "object" && body !== null && typeof (body as { camera?: unknown }).camera === "string" ? (body as { camera: string }).camera : null;
+          const hint =
+            typeof body === "object" &&
+            body !== null &&
+            typeof (body as { camera?: unknown }).camera === "string"
+              ? (body as { camera: string }).camera
+              : null;
           const camera = ctx.cameras.identify({ secret: secretOf(req), remoteAddress: req.ip, hint });
           if (!camera) {
             req.log.warn({ from: req.ip, protocol: adapter.protocol }, "push refused: unknown camera");
-            return reply.code(401).send({ statusCode: 401, error: "Unauthorized", message: "unknown camera: no enabled camera has this secret or source address" });
+            return reply.code(401).send({
+              statusCode: 401,
+              error: "Unauthorized",
+              message: "unknown camera: no enabled camera has this secret or source address",
+            });
           }
           if (adapter.protocol !== "generic" && camera.protocol !== adapter.protocol)
             return reply.code(400).send({
@@ -74,7 +83,8 @@ export const ingestRoutes =
           try {
             read = adapter.parse(body, ctx.site.timeZone);
           } catch (err) {
-            if (err instanceof NotAPlateRead) return reply.code(202).send({ status: "ignored", reason: err.message });
+            if (err instanceof NotAPlateRead)
+              return reply.code(202).send({ status: "ignored", reason: err.message });
             if (err instanceof IngestError) {
               req.log.warn({ camera: camera.id, problem: err.message }, "push rejected: malformed read");
               return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: err.message });
@@ -84,7 +94,12 @@ export const ingestRoutes =
           const outcome = ctx.gate.handle({ read, camera, protocol: adapter.protocol, receivedMono });
           if (outcome.status !== "decided") return { status: outcome.status, reason: outcome.reason };
           await outcome.stored;
-          return { status: "decided" as const, eventId: outcome.event.id, decision: outcome.event.decision, reason: outcome.event.reason };
+          return {
+            status: "decided" as const,
+            eventId: outcome.event.id,
+            decision: outcome.event.decision,
+            reason: outcome.event.reason,
+          };
         },
       );
     }

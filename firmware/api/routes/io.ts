@@ -5,8 +5,18 @@ import { ConflictError, NotFoundError } from "../../store/lists-repo.js";
 import type { ApiContext } from "../context.js";
 import { IoSchema } from "../schemas.js";
 
-export function ioView(s: IoState): { name: string; kind: "input" | "output"; state: "active" | "inactive"; changedAt: string } {
-  return { name: s.name, kind: s.kind, state: s.active ? "active" : "inactive", changedAt: new Date(s.changedAt).toISOString() };
+export function ioView(s: IoState): {
+  name: string;
+  kind: "input" | "output";
+  state: "active" | "inactive";
+  changedAt: string;
+} {
+  return {
+    name: s.name,
+    kind: s.kind,
+    state: s.active ? "active" : "inactive",
+    changedAt: new Date(s.changedAt).toISOString(),
+  };
 }
 
 export const ioRoutes =
@@ -14,7 +24,12 @@ export const ioRoutes =
   async (app) => {
     app.get(
       "/io",
-      { schema: { summary: "Every input and output", response: { 200: Type.Object({ items: Type.Array(IoSchema) }) } } },
+      {
+        schema: {
+          summary: "Every input and output",
+          response: { 200: Type.Object({ items: Type.Array(IoSchema) }) },
+        },
+      },
       async () => ({ items: ctx.hal.state().map(ioView) }),
     );
 
@@ -30,12 +45,21 @@ export const ioRoutes =
       },
       async (req) => {
         const simulate = ctx.hal.simulateInput;
-        if (ctx.hal.driver !== "sim" || !simulate) throw new ConflictError("inputs can be driven through the API only with the sim HAL");
+        if (ctx.hal.driver !== "sim" || !simulate)
+          throw new ConflictError("inputs can be driven through the API only with the sim HAL");
         const known = ctx.hal.state().find((s) => s.kind === "input" && s.name === req.params.name);
         if (!known) throw new NotFoundError(`input '${req.params.name}' does not exist`);
         simulate.call(ctx.hal, req.params.name, req.body.active);
-        ctx.audit.record({ at: ctx.clock.now(), actor: "admin", action: "io.simulate", target: `input:${req.params.name}`, detail: req.body });
-        return ioView(ctx.hal.state().find((s) => s.kind === "input" && s.name === req.params.name) as IoState);
+        ctx.audit.record({
+          at: ctx.clock.now(),
+          actor: "admin",
+          action: "io.simulate",
+          target: `input:${req.params.name}`,
+          detail: req.body,
+        });
+        return ioView(
+          ctx.hal.state().find((s) => s.kind === "input" && s.name === req.params.name) as IoState,
+        );
       },
     );
   };

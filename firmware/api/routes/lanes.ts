@@ -9,7 +9,9 @@ export const laneRoutes =
   async (app) => {
     app.get(
       "/lanes",
-      { schema: { summary: "Every lane", response: { 200: Type.Object({ items: Type.Array(LaneSchema) }) } } },
+      {
+        schema: { summary: "Every lane", response: { 200: Type.Object({ items: Type.Array(LaneSchema) }) } },
+      },
       async () => ({ items: [...ctx.lanes.values()].map((l) => l.toJSON()) }),
     );
 
@@ -20,14 +22,22 @@ export const laneRoutes =
           summary: "Open the lane's barrier by hand (always possible, always audited)",
           params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
           body: Type.Optional(
-            Type.Object({ reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+            Type.Object(
+              { reason: Type.Optional(Type.String({ maxLength: 200 })) },
+              { additionalProperties: false },
+            ),
           ),
-          response: { 200: Type.Object({ lane: Type.String(), pulseMs: Type.Integer(), auditId: Type.Integer() }) },
+          response: {
+            200: Type.Object({ lane: Type.String(), pulseMs: Type.Integer(), auditId: Type.Integer() }),
+          },
         },
       },
       async (req) => {
         const lane = ctx.lanes.get(req.params.id);
-        if (!lane) throw new NotFoundError(`lane '${req.params.id}' does not exist; lanes: ${[...ctx.lanes.keys()].join(", ")}`);
+        if (!lane)
+          throw new NotFoundError(
+            `lane '${req.params.id}' does not exist; lanes: ${[...ctx.lanes.keys()].join(", ")}`,
+          );
         // Open first: the audit write must never delay or prevent a manual open.
         const pulseMs = lane.open();
         const audit = ctx.audit.record({

@@ -23,7 +23,8 @@ const NewList = Type.Object(
       Type.Number({
         minimum: 0,
         maximum: MAX_DISTANCE_LIMIT,
-        description: "fuzzy matching: largest weighted edit distance (OCR confusions cost 0.5); 0 = exact only",
+        description:
+          "fuzzy matching: largest weighted edit distance (OCR confusions cost 0.5); 0 = exact only",
       }),
     ),
   },
@@ -45,7 +46,9 @@ export const listRoutes =
   async (app) => {
     app.get(
       "/lists",
-      { schema: { summary: "Every list", response: { 200: Type.Object({ items: Type.Array(ListSchema) }) } } },
+      {
+        schema: { summary: "Every list", response: { 200: Type.Object({ items: Type.Array(ListSchema) }) } },
+      },
       async () => ({ items: ctx.lists.all().map(listView) }),
     );
 
@@ -54,7 +57,13 @@ export const listRoutes =
       { schema: { summary: "Create a list", body: NewList, response: { 201: ListSchema } } },
       async (req, reply) => {
         const list = ctx.lists.create(req.body, ctx.clock.now());
-        ctx.audit.record({ at: ctx.clock.now(), actor: "admin", action: "list.create", target: `list:${list.id}`, detail: req.body });
+        ctx.audit.record({
+          at: ctx.clock.now(),
+          actor: "admin",
+          action: "list.create",
+          target: `list:${list.id}`,
+          detail: req.body,
+        });
         return reply.code(201).send(listView(list));
       },
     );
@@ -86,16 +95,29 @@ export const listRoutes =
 
     app.post(
       "/lists/:id/entries",
-      { schema: { summary: "Add an entry", params: IdParam, body: NewEntry, response: { 201: EntrySchema } } },
+      {
+        schema: { summary: "Add an entry", params: IdParam, body: NewEntry, response: { 201: EntrySchema } },
+      },
       async (req, reply) => {
         const { validFrom, validTo, ...rest } = req.body;
         const [entry] = ctx.lists.addEntries(
           req.params.id,
-          [{ ...rest, validFrom: validFrom ? Date.parse(validFrom) : null, validTo: validTo ? Date.parse(validTo) : null }],
+          [
+            {
+              ...rest,
+              validFrom: validFrom ? Date.parse(validFrom) : null,
+              validTo: validTo ? Date.parse(validTo) : null,
+            },
+          ],
           ctx.clock.now(),
         );
         const created = entry as EntryRecord;
-        ctx.audit.record({ at: ctx.clock.now(), actor: "admin", action: "entry.add", target: `list:${req.params.id}/entry:${created.id}` });
+        ctx.audit.record({
+          at: ctx.clock.now(),
+          actor: "admin",
+          action: "entry.add",
+          target: `list:${req.params.id}/entry:${created.id}`,
+        });
         return reply.code(201).send(entryView(created));
       },
     );
@@ -111,7 +133,12 @@ export const listRoutes =
       },
       async (req, reply) => {
         ctx.lists.removeEntry(req.params.id, req.params.entryId);
-        ctx.audit.record({ at: ctx.clock.now(), actor: "admin", action: "entry.remove", target: `list:${req.params.id}/entry:${req.params.entryId}` });
+        ctx.audit.record({
+          at: ctx.clock.now(),
+          actor: "admin",
+          action: "entry.remove",
+          target: `list:${req.params.id}/entry:${req.params.entryId}`,
+        });
         return reply.code(204).send(null);
       },
     );
