@@ -44,15 +44,6 @@ export interface NewEntry {
   validTo?: number | null | undefined;
 }
 
-type EntryRow = {
-  id: number;
-  listId: number;
-  plate: string;
-  description: string | null;
-  validFrom: number | null;
-  validTo: number | null;
-};
-
 export class ListsRepo {
   private readonly db: Db;
   private readonly sqlite: Store["sqlite"];
@@ -69,7 +60,7 @@ export class ListsRepo {
     this.sqlite = sqlite;
     const columns = "id, list_id as listId, plate, description, valid_from as validFrom, valid_to as validTo";
     // Raw prepared statements: this is the plate-to-relay path, measured in microseconds.
-    this.exact = sqlite.prepare<[string], EntryRow>(`select ${columns} from list_entries where plate = ?`);
+    this.exact = sqlite.prepare<[string], ListEntry>(`select ${columns} from list_entries where plate = ?`);
     // Fuzzy candidates: only id, list and plate, as arrays; full rows are fetched for actual matches.
     const range = (column: string) =>
       sqlite
@@ -79,7 +70,7 @@ export class ListsRepo {
         .raw();
     this.bySkeletonPrefix = range("skeleton");
     this.bySkeletonSuffix = range("skeleton_reversed");
-    this.byId = sqlite.prepare<[number], EntryRow>(`select ${columns} from list_entries where id = ?`);
+    this.byId = sqlite.prepare<[number], ListEntry>(`select ${columns} from list_entries where id = ?`);
     for (const row of this.db.select().from(lists).all()) this.cache.set(row.id, toListDef(row));
   }
 
