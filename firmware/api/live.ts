@@ -59,10 +59,10 @@ export class LiveHub {
   }
 
   broadcast(topic: Topic, message: Record<string, unknown>): void {
-    if (this.clients.size === 0) return;
-    const text = JSON.stringify(message);
+    let text: string | null = null;
     for (const client of this.clients) {
       if (!client.topics.has(topic)) continue;
+      text ??= JSON.stringify(message);
       if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
         client.socket.terminate();
         continue;
