@@ -3,8 +3,8 @@ import type { Clock, TimerHandle } from "../../hal/clock.js";
 import type { Hal, HalConfig, IoTransition } from "../../hal/types.js";
 
 /**
- * A clock that only moves when told to; timers fire in time order during advance(). `earlyMs` makes every
- * timer fire that much early, as Node's timers can against performance.now().
+ * A clock that only moves when told to; timers fire in time order during advance(). `earlyMs` makes timers
+ * fire up to that much early, as Node's timers can against performance.now().
  */
 export class ManualClock implements Clock {
   readonly #earlyMs: number;
@@ -27,7 +27,8 @@ export class ManualClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.#nextId++;
-    this.#timers.set(id, { at: this.#now + Math.max(0, ms - this.#earlyMs), fn });
+    // Early, but never before half the delay has passed, so retries converge as they do with real timers.
+    this.#timers.set(id, { at: this.#now + Math.max(ms / 2, ms - this.#earlyMs), fn });
     return id;
   }
 
