@@ -28,51 +28,55 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 describe("sim HAL property", () => {
   it("history alternates per output, time never runs backwards, and allSafe always ends safe", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { maxLength: 60 }), async (ops) => {
-        const clock = new ManualClock();
-        const hal = createHal({ driver: "sim", outputs: OUTPUTS, inputs: [] }, { clock });
-        await hal.start();
-        const allSafeNow = (): void => {
-          for (const config of OUTPUTS) {
-            expect(hal.output(config.name).active).toBe(config.safeActive);
-            expect(hal.level(config.name)).toBe(outputLevel(config, config.safeActive));
+      fc.asyncProperty(
+        fc.array(opArb, { maxLength: 60 }),
+        fc.integer({ min: 0, max: 2 }),
+        async (ops, earlyMs) => {
+          const clock = new ManualClock(earlyMs);
+          const hal = createHal({ driver: "sim", outputs: OUTPUTS, inputs: [] }, { clock });
+          await hal.start();
+          const allSafeNow = (): void => {
+            for (const config of OUTPUTS) {
+              expect(hal.output(config.name).active).toBe(config.safeActive);
+              expect(hal.level(config.name)).toBe(outputLevel(config, config.safeActive));
+            }
+          };
+          for (const step of ops) {
+            if (step.op === "advance") clock.advance(step.ms);
+            else if (step.op === "allSafe") {
+              hal.allSafe();
+              allSafeNow();
+            } else {
+              const output = hal.output(OUTPUTS[step.out]?.name ?? "");
+              if (step.op === "pulse") output.pulse(step.ms);
+              else output[step.op]();
+            }
           }
-        };
-        for (const step of ops) {
-          if (step.op === "advance") clock.advance(step.ms);
-          else if (step.op === "allSafe") {
-            hal.allSafe();
-            allSafeNow();
-          } else {
-            const output = hal.output(OUTPUTS[step.out]?.name ?? "");
-            if (step.op === "pulse") output.pulse(step.ms);
-            else output[step.op]();
-          }
-        }
-        clock.advance(1_000); // let every pulse end
+          clock.advance(1_000); // let every pulse end
 
-        const history = hal.history();
-        for (let i = 1; i < history.length; i++) {
-          expect(history[i]?.monoMs).toBeGreaterThanOrEqual(history[i - 1]?.monoMs ?? 0);
-        }
-        for (const config of OUTPUTS) {
-          const states = history.filter((t) => t.name === config.name).map((t) => t.active);
-          // Starts from the safe state, so the first transition leaves it; then strictly alternates.
-          let expected = !config.safeActive;
-          for (const active of states) {
-            expect(active).toBe(expected);
-            expected = !expected;
+          const history = hal.history();
+          for (let i = 1; i < history.length; i++) {
+            expect(history[i]?.monoMs).toBeGreaterThanOrEqual(history[i - 1]?.monoMs ?? 0);
           }
-          // The device, the wire and the history agree.
-          const current = states.at(-1) ?? config.safeActive;
-          expect(hal.output(config.name).active).toBe(current);
-          expect(hal.level(config.name)).toBe(outputLevel(config, current));
-        }
-        hal.allSafe();
-        allSafeNow();
-        await hal.stop();
-        expect(clock.pendingTimers).toBe(0);
-      }),
+          for (const config of OUTPUTS) {
+            const states = history.filter((t) => t.name === config.name).map((t) => t.active);
+            // Starts from the safe state, so the first transition leaves it; then strictly alternates.
+            let expected = !config.safeActive;
+            for (const active of states) {
+              expect(active).toBe(expected);
+              expected = !expected;
+            }
+            // The device, the wire and the history agree.
+            const current = states.at(-1) ?? config.safeActive;
+            expect(hal.output(config.name).active).toBe(current);
+            expect(hal.level(config.name)).toBe(outputLevel(config, current));
+          }
+          hal.allSafe();
+          allSafeNow();
+          await hal.stop();
+          expect(clock.pendingTimers).toBe(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });
