@@ -85,9 +85,20 @@ export class SimGpio implements GpioBackend {
   #set(pin: SimPin, level: Level): void {
     if (level === pin.level) return;
     pin.level = level;
-    pin.log.push(level);
+    pushBounded(pin.log, level);
     pin.onLevel?.(level);
   }
+}
+
+/**
+ * The sim records like a logic analyser with a deep buffer: the latest HISTORY_LIMIT entries per record, so
+ * a long sim-mode run (the demo, a benchmark) does not grow without bound. Trimmed in chunks: O(1) amortised.
+ */
+export const HISTORY_LIMIT = 100_000;
+
+function pushBounded<T>(log: T[], item: T): void {
+  log.push(item);
+  if (log.length >= 2 * HISTORY_LIMIT) log.splice(0, log.length - HISTORY_LIMIT);
 }
 
 /**
@@ -138,7 +149,7 @@ export class SimHal extends GpioHal {
   }
 
   protected override emit(t: IoTransition): void {
-    this.#history.push(t);
+    pushBounded(this.#history, t);
     super.emit(t);
   }
 

@@ -372,3 +372,26 @@ describe("sim HAL: stop", () => {
     await expect(hal.start()).rejects.toThrow(/while stopped/);
   });
 });
+
+describe("sim recording bounds", () => {
+  it("keeps only the most recent transitions on a long run", async () => {
+    const { HISTORY_LIMIT } = await import("../../hal/drivers/sim.js");
+    const hal = createHal({
+      driver: "sim",
+      outputs: [{ name: "o", pin: 1, activeLow: false, contact: "NO", safeActive: false }],
+      inputs: [],
+    });
+    await hal.start();
+    const out = hal.output("o");
+    for (let i = 0; i < HISTORY_LIMIT + 10; i++) {
+      out.activate();
+      out.deactivate();
+    }
+    const history = hal.history();
+    expect(history.length).toBeGreaterThanOrEqual(HISTORY_LIMIT);
+    expect(history.length).toBeLessThan(2 * HISTORY_LIMIT);
+    expect(history.at(-1)?.active).toBe(false);
+    expect(hal.levelLog("o").length).toBeLessThan(2 * HISTORY_LIMIT);
+    await hal.stop();
+  });
+});
