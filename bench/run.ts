@@ -7,9 +7,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { Pool } from "undici";
 import WebSocket from "ws";
 import { skeleton } from "../firmware/domain/plate.js";
 import { openStore } from "../firmware/store/db.js";
@@ -137,13 +137,64 @@ async function relayWatcher(
   };
 }
 
+/**
+ * A lean HTTP/1.1 keep-alive client on a raw socket: the load generator shares this machine's cores with
+ * the controller, so every microsecond it spends is taken from the server being measured.
+ */
+class RawClient {
+  private buffer: Buffer = Buffer.alloc(0);
+  private pending: ((reply: { status: number; body: string }) => void) | null = null;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+      this.drain();
+    });
+  }
+
+  static open(url: string): Promise<RawClient> {
+    const { hostname, port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => resolve(new RawClient(socket)));
+      socket.once("error", reject);
+    });
+  }
+
+  post(path: string, headers: string, body: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      this.socket.write(
+        `POST ${path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+
+  private drain(): void {
+    const end = this.buffer.indexOf("\r\n\r\n");
+    if (end < 0 || !this.pending) return;
+    const head = this.buffer.subarray(0, end).toString("latin1");
+    const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+    if (this.buffer.length < end + 4 + length) return;
+    const body = this.buffer.subarray(end + 4, end + 4 + length).toString("utf8");
+    this.buffer = this.buffer.subarray(end + 4 + length);
+    const resolve = this.pending;
+    this.pending = null;
+    resolve({ status: Number(head.slice(9, 12)), body });
+  }
+}
+
 async function loadPhase(
   url: string,
   concurrency: number,
   count: number,
   pid: number,
 ): Promise<{ latency: Stats; http: Stats; throughput: number; cpuPerDecisionMs: number }> {
-  const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
+  const clients = await Promise.all(Array.from({ length: concurrency }, () => RawClient.open(url)));
   const relay = await relayWatcher(url);
   const lanesPer = Math.floor(LANES / concurrency);
   const latencies: number[] = [];
@@ -152,6 +203,7 @@ async function loadPhase(
   let plateCursor = Math.floor(Math.random() * LIST_SIZE);
 
   async function worker(w: number): Promise<void> {
+    const client = clients[w] as RawClient;
     const myLanes = Array.from({ length: lanesPer }, (_, k) => w * lanesPer + k + 1);
     let k = 0;
     while (issued < count) {
@@ -161,20 +213,17 @@ async function loadPhase(
       for (let tries = 0; relay.isActive(lane) && tries < myLanes.length; tries++)
         lane = myLanes[k++ % myLanes.length] as number;
       while (relay.isActive(lane)) await new Promise((r) => setTimeout(r, 1));
-      const plate = benchPlate(plateCursor++ % LIST_SIZE);
-      const body = JSON.stringify(milesightPayload({ plate }));
+      const body = JSON.stringify(milesightPayload({ plate: benchPlate(plateCursor++ % LIST_SIZE) }));
       const relayed = relay.wait(lane);
       const t0 = performance.now();
-      const res = await pool.request({
-        method: "POST",
-        path: "/api/v1/ingest/milesight",
-        headers: { "content-type": "application/json", "x-camera-secret": cameraSecret(lane) },
+      const reply = await client.post(
+        "/api/v1/ingest/milesight",
+        `x-camera-secret: ${cameraSecret(lane)}\r\n`,
         body,
-      });
-      const text = await res.body.text();
+      );
       const t1 = performance.now();
-      if (res.statusCode !== 200 || !text.includes('"allow"'))
-        throw new Error(`unexpected reply ${res.statusCode} ${text}`);
+      if (reply.status !== 200 || !reply.body.includes('"allow"'))
+        throw new Error(`unexpected reply ${reply.status} ${reply.body}`);
       const relayAt = await relayed;
       latencies.push(relayAt - t0);
       httpTimes.push(t1 - t0);
@@ -187,7 +236,7 @@ async function loadPhase(
   const elapsed = performance.now() - start;
   const cpu1 = cpuMs(pid);
   relay.close();
-  await pool.close();
+  for (const c of clients) c.close();
   return {
     latency: stats(latencies),
     http: stats(httpTimes),

@@ -90,18 +90,48 @@ export function parseCameraTime(text: string, timeZone: string): number | null {
   return asUtc - zoneOffsetMs(asUtc, timeZone);
 }
 
-/** The zone's UTC offset at (approximately) `utcMs`, from Intl: no time zone database of our own. */
+/** Building an Intl formatter costs far more than using one: one per time zone, kept. */
+const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
+  let formatter = zoneFormatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    zoneFormatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/**
+ * Offsets only change on quarter-hour boundaries in every real zone, so one lookup per zone and quarter hour
+ * is exact; bounded so a long run with many zones cannot grow it.
+ */
+const QUARTER_HOUR_MS = 900_000;
+const offsetCache = new Map<string, number>();
+
 function zoneOffsetMs(utcMs: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(utcMs));
+  const key = `${timeZone}@${Math.floor(utcMs / QUARTER_HOUR_MS)}`;
+  let offset = offsetCache.get(key);
+  if (offset === undefined) {
+    offset = computeZoneOffsetMs(Math.floor(utcMs / QUARTER_HOUR_MS) * QUARTER_HOUR_MS, timeZone);
+    if (offsetCache.size > 1000) offsetCache.clear();
+    offsetCache.set(key, offset);
+  }
+  return offset;
+}
+
+/** The zone's UTC offset at `utcMs`, from Intl: no time zone database of our own. */
+function computeZoneOffsetMs(utcMs: number, timeZone: string): number {
+  const parts = zoneFormatter(timeZone).formatToParts(new Date(utcMs));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
   const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
   return wall - Math.floor(utcMs / 1000) * 1000;

@@ -30,7 +30,7 @@ export const eventRoutes =
         const fragment = plate
           ?.normalize("NFC")
           .replace(/[\s\-._·:/]/gu, "")
-          .toLocaleUpperCase("und");
+          .toUpperCase();
         // Uncommitted decisions of this very moment are visible once the current batch commits.
         ctx.events.flush();
         const rows = ctx.events.search({
