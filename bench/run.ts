@@ -58,26 +58,14 @@ function rssMb(pid: number): { rss: number; peak: number } {
 
 async function startServer(
   dataDir: string,
+  script = "dist/portcullis.mjs",
+  extraArgs: string[] = ["--data", dataDir, "--port", "0", "--host", "127.0.0.1", "--log-level", "info"],
 ): Promise<{ child: ChildProcess; url: string; readyMs: number; firstDecisionMs: number }> {
   const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      join(projectRoot(), "dist/portcullis.mjs"),
-      "--data",
-      dataDir,
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--log-level",
-      "info",
-    ],
-    {
-      env: { ...process.env, PORTCULLIS_ADMIN_TOKEN: TOKEN },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
+  const child = spawn(process.execPath, [join(projectRoot(), script), ...extraArgs], {
+    env: { ...process.env, PORTCULLIS_ADMIN_TOKEN: TOKEN },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = "";
     child.stdout?.on("data", (chunk: Buffer) => {
@@ -307,6 +295,20 @@ async function main(): Promise<void> {
       await new Promise((r) => server.child.once("exit", r));
     }
 
+    // The same load against the bare baseline: what this machine allows with no storage, auth or HAL.
+    const baselineServer = await startServer(dataDir, "dist/bench/baseline.js", [String(LIST_SIZE)]);
+    let baseline: { c1: Awaited<ReturnType<typeof loadPhase>>; c32: Awaited<ReturnType<typeof loadPhase>> };
+    try {
+      const bpid = baselineServer.child.pid as number;
+      await loadPhase(baselineServer.url, 1, WARMUP, bpid);
+      const bc1 = await loadPhase(baselineServer.url, 1, REQUESTS, bpid);
+      await loadPhase(baselineServer.url, 32, WARMUP, bpid);
+      baseline = { c1: bc1, c32: await loadPhase(baselineServer.url, 32, REQUESTS, bpid) };
+    } finally {
+      baselineServer.child.kill("SIGTERM");
+      await new Promise((r) => baselineServer.child.once("exit", r));
+    }
+
     const { c1, c32, memory } = results as {
       c1: Awaited<ReturnType<typeof loadPhase>>;
       c32: Awaited<ReturnType<typeof loadPhase>>;
@@ -331,6 +333,15 @@ async function main(): Promise<void> {
       lookupUs: lookup,
       startupMs: { toDeciding: server.readyMs, toFirstDecision: server.firstDecisionMs },
       residentMemoryMb: memory,
+      bareBaseline: {
+        what: "bare Fastify + ws: POST → Set lookup → relay message → 200; no storage, auth or HAL",
+        actuationLatencyMs: { concurrency1: baseline.c1.latency, concurrency32: baseline.c32.latency },
+        throughputPerS: { concurrency1: baseline.c1.throughput, concurrency32: baseline.c32.throughput },
+        serverCpuPerDecisionMs: {
+          concurrency1: baseline.c1.cpuPerDecisionMs,
+          concurrency32: baseline.c32.cpuPerDecisionMs,
+        },
+      },
       targets: {
         "p99 at concurrency 1 ≤ 1 ms": c1.latency.p99 <= 1,
         "≥ 12,000 req/s at concurrency 32": c32.throughput >= 12_000,
@@ -357,6 +368,16 @@ async function main(): Promise<void> {
         p99: fmt(c32.latency.p99),
         max: fmt(c32.latency.max),
       },
+      "bare baseline latency c=1 (ms)": {
+        p50: fmt(baseline.c1.latency.p50),
+        p99: fmt(baseline.c1.latency.p99),
+        max: fmt(baseline.c1.latency.max),
+      },
+      "bare baseline latency c=32 (ms)": {
+        p50: fmt(baseline.c32.latency.p50),
+        p99: fmt(baseline.c32.latency.p99),
+        max: fmt(baseline.c32.latency.max),
+      },
       "HTTP reply c=1 (ms)": { p50: fmt(c1.http.p50), p99: fmt(c1.http.p99), max: fmt(c1.http.max) },
       "exact lookup (µs)": {
         p50: fmt(lookup.exact.p50, 1),
@@ -372,6 +393,8 @@ async function main(): Promise<void> {
     console.table({
       "throughput c=1 (req/s)": { value: Math.round(c1.throughput) },
       "throughput c=32 (req/s)": { value: Math.round(c32.throughput) },
+      "bare baseline throughput c=32 (req/s)": { value: Math.round(baseline.c32.throughput) },
+      "bare baseline CPU per decision c=32 (ms)": { value: fmt(baseline.c32.cpuPerDecisionMs) },
       "server CPU per decision c=1 (ms)": { value: fmt(c1.cpuPerDecisionMs) },
       "server CPU per decision c=32 (ms)": { value: fmt(c32.cpuPerDecisionMs) },
       "start-up to deciding (ms)": { value: Math.round(server.readyMs) },
