@@ -1,7 +1,7 @@
 /** Benchmark fixture: a site with many lanes and a data directory whose Allow list holds N plates. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { reverse, skeleton } from "../firmware/domain/plate.js";
+import { fuzzyKeys } from "../firmware/domain/plate.js";
 import { openStore } from "../firmware/store/db.js";
 
 export const LANES = 128;
@@ -63,13 +63,13 @@ export function prepareDataDir(dir: string, size: number): void {
       .prepare("insert into lists (name, kind, max_distance, created_at) values ('Block', 'block', 0, ?)")
       .run(now);
     const insert = store.sqlite.prepare(
-      "insert into list_entries (list_id, plate, plate_raw, skeleton, skeleton_reversed, created_at) values (?, ?, ?, ?, ?, ?)",
+      "insert into list_entries (list_id, plate, plate_raw, skeleton, skeleton_reversed, skeleton_ends, created_at) values (?, ?, ?, ?, ?, ?, ?)",
     );
     store.sqlite.transaction(() => {
       for (let i = 0; i < size; i++) {
         const plate = benchPlate(i);
-        const skel = skeleton(plate);
-        insert.run(list.id, plate, plate, skel, reverse(skel), now);
+        const keys = fuzzyKeys(plate);
+        insert.run(list.id, plate, plate, keys.skeleton, keys.skeletonReversed, keys.skeletonEnds, now);
       }
     })();
     store.sqlite.pragma("wal_checkpoint(TRUNCATE)");

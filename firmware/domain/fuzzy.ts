@@ -18,6 +18,9 @@ export interface FuzzyResult {
   edits: Edit[];
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+let matrix = new Float64Array(17 * 17);
+
 function substitutionCost(a: string, b: string): number {
   if (a === b) return 0;
   return areConfusable(a, b) ? CONFUSABLE_COST : EDIT_COST;
@@ -28,11 +31,15 @@ function substitutionCost(a: string, b: string): number {
  * Plates are short (≤ 16), so the full matrix is cheap; the early exit keeps bulk candidate checks fast.
  */
 export function weightedDistance(read: string, listed: string, max: number): FuzzyResult | null {
-  const a = Array.from(read);
-  const b = Array.from(listed);
+  // Plates are almost always BMP text, where string indexing is per character; split only when needed.
+  const a: ArrayLike<string> = SURROGATE.test(read) ? Array.from(read) : read;
+  const b: ArrayLike<string> = SURROGATE.test(listed) ? Array.from(listed) : listed;
   if (Math.abs(a.length - b.length) * EDIT_COST > max) return null;
   const cols = b.length + 1;
-  const d = new Float64Array((a.length + 1) * cols);
+  const cells = (a.length + 1) * cols;
+  // One matrix reused across calls: candidate checks run by the hundred on the decision path.
+  if (matrix.length < cells) matrix = new Float64Array(cells);
+  const d = matrix;
   for (let j = 0; j <= b.length; j++) d[j] = j * EDIT_COST;
   for (let i = 1; i <= a.length; i++) {
     d[i * cols] = i * EDIT_COST;
@@ -53,7 +60,7 @@ export function weightedDistance(read: string, listed: string, max: number): Fuz
   return { distance, edits: traceEdits(a, b, d, cols) };
 }
 
-function traceEdits(a: string[], b: string[], d: Float64Array, cols: number): Edit[] {
+function traceEdits(a: ArrayLike<string>, b: ArrayLike<string>, d: Float64Array, cols: number): Edit[] {
   const edits: Edit[] = [];
   let i = a.length;
   let j = b.length;

@@ -56,11 +56,15 @@ for (const group of CONFUSABLE_GROUPS) {
   for (const ch of group) if (!SKELETON_CHAR.has(ch)) SKELETON_CHAR.set(ch, head);
 }
 
+/** Every group a character belongs to (O is in "0OQD" and "OÖ"), as a bit set: checked per DP cell. */
+const GROUP_BITS = new Map<string, number>();
+for (const [i, group] of CONFUSABLE_GROUPS.entries())
+  for (const ch of group) GROUP_BITS.set(ch, (GROUP_BITS.get(ch) ?? 0) | (1 << i));
+
 /** True when OCR commonly reads `a` as `b` (symmetric). */
 export function areConfusable(a: string, b: string): boolean {
   if (a === b) return false;
-  for (const group of CONFUSABLE_GROUPS) if (group.includes(a) && group.includes(b)) return true;
-  return false;
+  return ((GROUP_BITS.get(a) ?? 0) & (GROUP_BITS.get(b) ?? 0)) !== 0;
 }
 
 /**
@@ -73,6 +77,23 @@ export function skeleton(normalised: string): string {
   return out;
 }
 
-export function reverse(text: string): string {
-  return Array.from(text).reverse().join("");
+export interface FuzzyKeys {
+  skeleton: string;
+  skeletonReversed: string;
+  /** First two and last two skeleton characters. */
+  skeletonEnds: string;
+}
+
+/**
+ * Index keys that find every plate within one edit (in skeleton space) of a query with three selective
+ * lookups: an edit in the last two characters leaves the first L−2 intact (skeleton prefix), an edit in the
+ * first two leaves the last L−2 intact (reversed prefix), any other edit leaves both ends intact.
+ */
+export function fuzzyKeys(normalised: string): FuzzyKeys {
+  const chars = Array.from(skeleton(normalised));
+  return {
+    skeleton: chars.join(""),
+    skeletonReversed: chars.slice().reverse().join(""),
+    skeletonEnds: chars.slice(0, 2).join("") + chars.slice(-2).join(""),
+  };
 }

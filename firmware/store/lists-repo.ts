@@ -1,13 +1,13 @@
 /**
- * Lists and entries. Exact lookups hit the plate index; fuzzy candidates come from two range scans on
- * the confusable-folded skeleton (a prefix and a reversed-suffix range), so a million entries need no
- * in-memory copy and start-up does not load them.
+ * Lists and entries. Exact lookups hit the plate index; fuzzy candidates come from three index lookups on
+ * the confusable-folded skeleton (see fuzzyKeys), so a million entries need no in-memory copy and start-up
+ * does not load them.
  */
 import { and, asc, eq, gt } from "drizzle-orm";
 import { decide } from "../domain/decide.js";
 import { weightedDistance } from "../domain/fuzzy.js";
 import type { ListDef, ListEntry, ListKind, ListMatch } from "../domain/lists.js";
-import { normalisePlate, reverse, skeleton } from "../domain/plate.js";
+import { fuzzyKeys, normalisePlate } from "../domain/plate.js";
 import type { Db, Store } from "./db.js";
 import { listEntries, lists } from "./schema.js";
 
@@ -52,6 +52,7 @@ export class ListsRepo {
   private readonly exact;
   private readonly bySkeletonPrefix;
   private readonly bySkeletonSuffix;
+  private readonly bySkeletonEnds;
   private readonly byId;
 
   constructor(store: Store) {
@@ -70,6 +71,11 @@ export class ListsRepo {
         .raw();
     this.bySkeletonPrefix = range("skeleton");
     this.bySkeletonSuffix = range("skeleton_reversed");
+    this.bySkeletonEnds = sqlite
+      .prepare<[string, number, number], [number, number, string]>(
+        "select id, list_id, plate from list_entries where skeleton_ends = ? and length(skeleton) between ? and ?",
+      )
+      .raw();
     this.byId = sqlite.prepare<[number], ListEntry>(`select ${columns} from list_entries where id = ?`);
     for (const row of this.db.select().from(lists).all()) this.cache.set(row.id, toListDef(row));
   }
@@ -158,13 +164,11 @@ export class ListsRepo {
       }
       if (entry.validFrom != null && entry.validTo != null && entry.validTo <= entry.validFrom)
         throw new RangeError(`entry ${i}: validTo must be after validFrom`);
-      const skel = skeleton(plate.normalised);
       return {
         listId,
         plate: plate.normalised,
         plateRaw: plate.raw,
-        skeleton: skel,
-        skeletonReversed: reverse(skel),
+        ...fuzzyKeys(plate.normalised),
         description: entry.description ?? null,
         validFrom: entry.validFrom ?? null,
         validTo: entry.validTo ?? null,
@@ -208,20 +212,21 @@ export class ListsRepo {
     if (fuzzyLists.length === 0) return matches;
     const chars = Array.from(plate);
     if (chars.length < MIN_FUZZY_LENGTH) return matches;
-    const skel = Array.from(skeleton(plate));
-    const prefixLen = Math.floor(skel.length / 2);
-    const suffixLen = Math.ceil(skel.length / 2) - 1;
-    const lo = skel.length - 1;
-    const hi = skel.length + 1;
+    const keys = fuzzyKeys(plate);
+    const length = chars.length;
+    const lo = length - 1;
+    const hi = length + 1;
     const seen = new Set(matches.map((m) => m.entry.id));
-    const prefix = skel.slice(0, prefixLen).join("");
-    const suffix = skel
-      .slice(skel.length - suffixLen)
-      .reverse()
+    const head = Array.from(keys.skeleton)
+      .slice(0, length - 2)
+      .join("");
+    const tail = Array.from(keys.skeletonReversed)
+      .slice(0, length - 2)
       .join("");
     const rows = [
-      ...this.bySkeletonPrefix.all(prefix, prefix + RANGE_END, lo, hi),
-      ...this.bySkeletonSuffix.all(suffix, suffix + RANGE_END, lo, hi),
+      ...this.bySkeletonPrefix.all(head, head + RANGE_END, lo, hi),
+      ...this.bySkeletonSuffix.all(tail, tail + RANGE_END, lo, hi),
+      ...this.bySkeletonEnds.all(keys.skeletonEnds, lo, hi),
     ];
     for (const [id, listId, listed] of rows) {
       if (seen.has(id)) continue;

@@ -23,9 +23,10 @@ export const listEntries = sqliteTable(
     /** Normalised plate: the key every lookup uses. */
     plate: text("plate").notNull(),
     plateRaw: text("plate_raw").notNull(),
-    /** Confusable-folded plate and its reverse: candidate keys for fuzzy matching (prefix/suffix ranges). */
+    /** Confusable-folded plate, its reverse and its ends: candidate keys for fuzzy matching (see fuzzyKeys). */
     skeleton: text("skeleton").notNull(),
     skeletonReversed: text("skeleton_reversed").notNull(),
+    skeletonEnds: text("skeleton_ends").notNull(),
     description: text("description"),
     validFrom: integer("valid_from"),
     validTo: integer("valid_to"),
@@ -37,6 +38,7 @@ export const listEntries = sqliteTable(
     // Covering indexes: fuzzy candidate scans read list and plate without touching the table.
     index("list_entries_skeleton").on(t.skeleton, t.listId, t.plate),
     index("list_entries_skeleton_reversed").on(t.skeletonReversed, t.listId, t.plate),
+    index("list_entries_skeleton_ends").on(t.skeletonEnds, t.listId, t.plate),
   ],
 );
 

@@ -41,6 +41,7 @@ CREATE TABLE `list_entries` (
 	`plate_raw` text NOT NULL,
 	`skeleton` text NOT NULL,
 	`skeleton_reversed` text NOT NULL,
+	`skeleton_ends` text NOT NULL,
 	`description` text,
 	`valid_from` integer,
 	`valid_to` integer,
@@ -52,6 +53,7 @@ CREATE UNIQUE INDEX `list_entries_list_plate` ON `list_entries` (`list_id`,`plat
 CREATE INDEX `list_entries_plate` ON `list_entries` (`plate`);--> statement-breakpoint
 CREATE INDEX `list_entries_skeleton` ON `list_entries` (`skeleton`,`list_id`,`plate`);--> statement-breakpoint
 CREATE INDEX `list_entries_skeleton_reversed` ON `list_entries` (`skeleton_reversed`,`list_id`,`plate`);--> statement-breakpoint
+CREATE INDEX `list_entries_skeleton_ends` ON `list_entries` (`skeleton_ends`,`list_id`,`plate`);--> statement-breakpoint
 CREATE TABLE `lists` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`name` text NOT NULL,
