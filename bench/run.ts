@@ -56,13 +56,19 @@ function rssMb(pid: number): { rss: number; peak: number } {
   return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
 }
 
+function profileArgs(): string[] {
+  const dir = process.env.PORTCULLIS_BENCH_PROFILE;
+  return dir ? ["--cpu-prof", "--cpu-prof-dir", dir] : [];
+}
+
 async function startServer(
   dataDir: string,
   script = "dist/portcullis.mjs",
   extraArgs: string[] = ["--data", dataDir, "--port", "0", "--host", "127.0.0.1", "--log-level", "info"],
 ): Promise<{ child: ChildProcess; url: string; readyMs: number; firstDecisionMs: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(projectRoot(), script), ...extraArgs], {
+  // PORTCULLIS_BENCH_PROFILE=DIR writes a V8 CPU profile of each server to DIR (open it in Chrome DevTools).
+  const child = spawn(process.execPath, [...profileArgs(), join(projectRoot(), script), ...extraArgs], {
     env: { ...process.env, PORTCULLIS_ADMIN_TOKEN: TOKEN },
     stdio: ["ignore", "pipe", "inherit"],
   });

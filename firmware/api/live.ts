@@ -5,6 +5,7 @@
  * `?topics=decision,io` limits what a client receives.
  */
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../util/log.js";
@@ -22,9 +23,16 @@ interface Client {
   topics: ReadonlySet<Topic>;
 }
 
+/** ws keeps its TCP socket private; corking it lets one write carry every frame of an event-loop turn. */
+function tcpOf(ws: WebSocket): Socket | undefined {
+  return (ws as unknown as { _socket?: Socket })._socket;
+}
+
 export class LiveHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly clients = new Set<Client>();
+  /** Sockets corked during this turn of the event loop, uncorked together when it ends. */
+  private readonly corked = new Set<Socket>();
 
   constructor(
     private readonly checkToken: (token: string | null) => boolean,
@@ -63,6 +71,7 @@ export class LiveHub {
     for (const client of this.clients) {
       if (!client.topics.has(topic)) continue;
       text ??= JSON.stringify(message);
+      this.cork(client.socket);
       if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
         client.socket.terminate();
         continue;
@@ -71,7 +80,25 @@ export class LiveHub {
     }
   }
 
+  /**
+   * Under load many decisions land in one turn of the event loop; one syscall per frame was the largest
+   * single cost per decision. Corked frames go out together as soon as the turn's I/O callbacks are done.
+   */
+  private cork(ws: WebSocket): void {
+    const tcp = tcpOf(ws);
+    if (!tcp || this.corked.has(tcp)) return;
+    if (this.corked.size === 0) setImmediate(() => this.uncorkAll());
+    tcp.cork();
+    this.corked.add(tcp);
+  }
+
+  private uncorkAll(): void {
+    for (const tcp of this.corked) tcp.uncork();
+    this.corked.clear();
+  }
+
   close(): void {
+    this.uncorkAll();
     for (const client of this.clients) client.socket.close(1001, "controller stopping");
     this.clients.clear();
     this.wss.close();

@@ -71,7 +71,9 @@ export const events = sqliteTable(
     /** JSON: vendor fields (colour, make, type, speed, region…). */
     extras: text("extras"),
   },
-  (t) => [index("events_received_at").on(t.receivedAt), index("events_plate").on(t.plate)],
+  // No plate index: searches are partial (LIKE '%…%'), which no index serves, and every index costs a page
+  // write per commit on the decision path.
+  (t) => [index("events_received_at").on(t.receivedAt)],
 );
 
 export const audit = sqliteTable(

@@ -53,6 +53,26 @@ describe("authentication", () => {
     expect(code).toBe(4401);
   });
 
+  it("a camera may present its secret as a header, as HTTP basic auth (password), or as ?secret=", async () => {
+    const post = (path: string, headers: Record<string, string>, plate: string) =>
+      fetch(`${tc.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ plate, camera: "not-a-real-camera" }),
+      });
+    const basic = `Basic ${Buffer.from(`cam1:${tc.cameraSecret}`).toString("base64")}`;
+    const viaBasic = await post("/api/v1/ingest/milesight", { authorization: basic }, "SEC0001");
+    expect((await viaBasic.json()) as any).toMatchObject({ status: "decided" });
+    const viaQuery = await post(`/api/v1/ingest/milesight?secret=${tc.cameraSecret}`, {}, "SEC0002");
+    expect((await viaQuery.json()) as any).toMatchObject({ status: "decided" });
+    const wrong = await post("/api/v1/ingest/milesight?secret=wrong-secret-wrong-secret", {}, "SEC0003");
+    expect(wrong.status).toBe(401);
+    const events = (await tc.api("/api/v1/events?plate=SEC")).body.items;
+    expect(events.map((e: { plate: string; cameraId: string }) => `${e.plate}@${e.cameraId}`).sort()).toEqual(
+      ["SEC0001@cam1", "SEC0002@cam1"],
+    );
+  });
+
   it("a browser-style client authenticates with its first message and gets hello with lanes and io", async () => {
     const live = await connectLive(tc.url, tc.token, "message");
     const hello = live.messages[0];

@@ -50,7 +50,6 @@ export const ingestRoutes =
           schema: {
             summary: `Plate read pushed by a camera (${adapter.protocol})`,
             security: [],
-            querystring: Type.Object({ secret: Type.Optional(Type.String()) }),
             body: Type.Unknown({ description: "the camera's JSON document" }),
             response: { 200: IngestReply, 202: IngestReply, 400: ErrorReply, 401: ErrorReply },
           },

@@ -33,7 +33,6 @@ CREATE TABLE `events` (
 );
 --> statement-breakpoint
 CREATE INDEX `events_received_at` ON `events` (`received_at`);--> statement-breakpoint
-CREATE INDEX `events_plate` ON `events` (`plate`);--> statement-breakpoint
 CREATE TABLE `list_entries` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`list_id` integer NOT NULL,
