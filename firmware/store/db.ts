@@ -17,6 +17,7 @@ export interface Store {
 }
 
 export const DATABASE_FILE = "portcullis.db";
+export const CHECKPOINT_INTERVAL_MS = 30_000;
 
 export function openStore(dataDir: string): Store {
   mkdirSync(dataDir, { recursive: true });
@@ -32,6 +33,11 @@ export function openStore(dataDir: string): Store {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("cache_size = -16000");
+  // SQLite's automatic checkpoint runs inside whichever commit crosses 1000 WAL pages, stalling that
+  // decision's event loop turn by milliseconds. Checkpoint on a timer instead: rarely, and never mid-commit.
+  sqlite.pragma("wal_autocheckpoint = 0");
+  const checkpointTimer = setInterval(() => sqlite.pragma("wal_checkpoint(PASSIVE)"), CHECKPOINT_INTERVAL_MS);
+  checkpointTimer.unref();
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: join(projectRoot(), "firmware", "store", "migrations") });
   let closed = false;
@@ -42,6 +48,8 @@ export function openStore(dataDir: string): Store {
     close(): void {
       if (closed) return;
       closed = true;
+      clearInterval(checkpointTimer);
+      sqlite.pragma("wal_checkpoint(TRUNCATE)");
       sqlite.close();
     },
   };
