@@ -88,7 +88,7 @@ describe("operator panel (browser)", () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium`);
     ensurePanelBuilt();
     mkdirSync(SHOTS, { recursive: true });
-    ctl = await startTestController({ demoSite: true });
+    ctl = await startTestController();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [

@@ -47,7 +47,7 @@ export function testSite(overrides: Partial<Record<keyof SiteConfig, unknown>> =
 }
 
 export async function startTestController(
-  opts: { site?: SiteConfig; dataDir?: string; demoSite?: boolean } = {},
+  opts: { site?: SiteConfig; dataDir?: string } = {},
 ): Promise<TestController> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "portcullis-test-"));
   const site = opts.site ?? testSite();
