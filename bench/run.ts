@@ -239,6 +239,21 @@ async function loadPhase(
   };
 }
 
+/** Every event the controller stored during the load, and its own receipt-to-relay latency. */
+function serverLatencies(dataDir: string): { count: number; stats: Stats } {
+  const store = openStore(dataDir);
+  try {
+    const rows = store.sqlite
+      .prepare<[], { latency: number }>(
+        "select latency_ms as latency from events where latency_ms is not null",
+      )
+      .all();
+    return { count: rows.length, stats: stats(rows.map((r) => r.latency)) };
+  } finally {
+    store.close();
+  }
+}
+
 function lookupBench(dataDir: string): { exact: Stats; fuzzy: Stats } {
   const store = openStore(dataDir);
   try {
@@ -301,6 +316,9 @@ async function main(): Promise<void> {
       await new Promise((r) => server.child.once("exit", r));
     }
 
+    // What the controller itself recorded: receipt of the request to the relay command, per stored event.
+    const inServer = serverLatencies(dataDir);
+
     // The same load against the bare baseline: what this machine allows with no storage, auth or HAL.
     const baselineServer = await startServer(dataDir, "dist/bench/baseline.js", [String(LIST_SIZE)]);
     let baseline: { c1: Awaited<ReturnType<typeof loadPhase>>; c32: Awaited<ReturnType<typeof loadPhase>> };
@@ -339,6 +357,8 @@ async function main(): Promise<void> {
       lookupUs: lookup,
       startupMs: { toDeciding: server.readyMs, toFirstDecision: server.firstDecisionMs },
       residentMemoryMb: memory,
+      storedEvents: inServer.count,
+      receiptToRelayInServerMs: inServer.stats,
       bareBaseline: {
         what: "bare Fastify + ws: POST → Set lookup → relay message → 200; no storage, auth or HAL",
         actuationLatencyMs: { concurrency1: baseline.c1.latency, concurrency32: baseline.c32.latency },
@@ -383,6 +403,11 @@ async function main(): Promise<void> {
         p50: fmt(baseline.c32.latency.p50),
         p99: fmt(baseline.c32.latency.p99),
         max: fmt(baseline.c32.latency.max),
+      },
+      "in-server receipt→relay, all events (ms)": {
+        p50: fmt(inServer.stats.p50),
+        p99: fmt(inServer.stats.p99),
+        max: fmt(inServer.stats.max),
       },
       "HTTP reply c=1 (ms)": { p50: fmt(c1.http.p50), p99: fmt(c1.http.p99), max: fmt(c1.http.max) },
       "exact lookup (µs)": {
