@@ -318,6 +318,9 @@ async function main(): Promise<void> {
 
     // What the controller itself recorded: receipt of the request to the relay command, per stored event.
     const inServer = serverLatencies(dataDir);
+    const sent = 1 + 2 * WARMUP + 2 * REQUESTS;
+    if (inServer.count !== sent)
+      throw new Error(`${sent} reads were decided but ${inServer.count} events were stored`);
 
     // The same load against the bare baseline: what this machine allows with no storage, auth or HAL.
     const baselineServer = await startServer(dataDir, "dist/bench/baseline.js", [String(LIST_SIZE)]);
