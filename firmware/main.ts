@@ -30,7 +30,8 @@ async function main(): Promise<void> {
 
   // Outputs go to their safe state inside hal.start(); the exit guard is armed before anything can fail.
   const hal = Controller.halFor(site, boot.halDriver);
-  const disarm = installExitSafety(hal, (msg, err) => log.fatal({ err }, msg));
+  // A signal is routine (info); an uncaught error is fatal.
+  const disarm = installExitSafety(hal, (msg, err) => (err ? log.fatal({ err }, msg) : log.info(msg)));
   const controller = await Controller.start({
     dataDir: boot.dataDir,
     port: boot.port,

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { resolve } from "node:path";
 
 export const TOKEN_FILE = "admin-token";
 const MIN_TOKEN_LENGTH = 16;
@@ -22,7 +22,7 @@ export function loadAdminToken(dataDir: string, fromEnv: string | undefined): Ad
       throw new Error(`PORTCULLIS_ADMIN_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters`);
     return { token: fromEnv, source: "environment", location: "PORTCULLIS_ADMIN_TOKEN" };
   }
-  const path = join(dataDir, TOKEN_FILE);
+  const path = resolve(dataDir, TOKEN_FILE);
   if (existsSync(path)) {
     // Someone may have copied the file around: keep it private to the service user.
     if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
