@@ -65,15 +65,15 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
     return reply.code(code).send({ statusCode: code, error: statusText(code), message: err.message });
   });
 
-  app.addHook("onRequest", async (req, reply) => {
-    const path = req.url.split("?", 1)[0] as string;
-    if (!path.startsWith("/api/v1/") || PUBLIC_PREFIXES.some((p) => path.startsWith(p))) return;
-    if (!ctx.checkToken(bearerToken(req.headers.authorization))) {
-      reply.header("www-authenticate", 'Bearer realm="portcullis"');
-      return reply
-        .code(401)
-        .send({ statusCode: 401, error: "Unauthorized", message: "a valid admin bearer token is required" });
-    }
+  // Decided on the matched route's pattern, not the raw URL, so no spelling of a path can slip past.
+  app.addHook("onRequest", (req, reply, done) => {
+    const route = req.routeOptions.url ?? "";
+    if (!route.startsWith("/api/v1/") || PUBLIC_PREFIXES.some((p) => route.startsWith(p))) return done();
+    if (ctx.checkToken(bearerToken(req.headers.authorization))) return done();
+    reply
+      .code(401)
+      .header("www-authenticate", 'Bearer realm="portcullis"')
+      .send({ statusCode: 401, error: "Unauthorized", message: "a valid admin bearer token is required" });
   });
 
   await app.register(fastifySwagger, {

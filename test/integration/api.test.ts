@@ -38,6 +38,20 @@ describe("authentication", () => {
     expect((await tc.api("/api/v1/health", { token: null })).status).toBe(200);
   });
 
+  it("no spelling of a protected path gets through without the token", async () => {
+    for (const path of [
+      "/api/v1/lists?x=1",
+      "/api/v1//lists",
+      "/api/v1/ingest/../lists",
+      "/api/v1/%6Cists",
+      "/api/v1/lists/",
+      "/API/V1/LISTS",
+    ]) {
+      const res = await fetch(`${tc.url}${path}`);
+      expect([401, 404], path).toContain(res.status);
+    }
+  });
+
   it("the live socket refuses a wrong token (header: 401 on upgrade; first message: close 4401)", async () => {
     const url = `${tc.url.replace("http", "ws")}/api/v1/live`;
     const byHeader = new WebSocket(url, { headers: { authorization: "Bearer wrong-token-wrong-token" } });

@@ -38,8 +38,9 @@ export const ingestRoutes =
   (ctx: ApiContext): FastifyPluginAsyncTypebox =>
   async (app) => {
     const receivedAt = new WeakMap<FastifyRequest, number>();
-    app.addHook("onRequest", async (req) => {
+    app.addHook("onRequest", (req, _reply, done) => {
       receivedAt.set(req, performance.now());
+      done();
     });
 
     for (const [segment, adapter] of PUSH_ROUTES) {
