@@ -1,14 +1,16 @@
 /** Every push protocol, registered in one place: adding a vendor is one module plus one line here. */
 import { adapter as generic } from "./generic.js";
+import { adapter as hikvisionIsapi } from "./hikvision-isapi.js";
 import { adapter as milesightHttp } from "./milesight-http.js";
 import type { PushAdapter } from "./types.js";
 
-const ADAPTERS: readonly PushAdapter[] = [generic, milesightHttp];
+const ADAPTERS: readonly PushAdapter[] = [generic, milesightHttp, hikvisionIsapi];
 
-/** URL segment under /api/v1/ingest/ → adapter. `milesight` is the short form of `milesight-http`. */
+/** URL segment under /api/v1/ingest/ → adapter; `milesight` and `hikvision` are short forms. */
 export const PUSH_ROUTES: ReadonlyMap<string, PushAdapter> = new Map([
   ...ADAPTERS.map((a) => [a.protocol, a] as const),
   ["milesight", milesightHttp],
+  ["hikvision", hikvisionIsapi],
 ]);
 
 export function pushAdapter(protocol: string): PushAdapter {

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
 import { Type } from "typebox";
+import { parseMultipart } from "../../ingest/multipart.js";
 import { PUSH_ROUTES } from "../../ingest/registry.js";
 import { IngestError, NotAPlateRead } from "../../ingest/types.js";
 import type { ApiContext } from "../context.js";
@@ -37,6 +38,17 @@ function secretOf(req: FastifyRequest): string | null {
 export const ingestRoutes =
   (ctx: ApiContext): FastifyPluginAsyncTypebox =>
   async (app) => {
+    // Bodies cameras send besides JSON: XML documents (as text) and multipart documents with pictures.
+    // Registered in this plugin only, so no other route accepts them.
+    app.addContentTypeParser(["application/xml", "text/xml"], { parseAs: "string" }, (_req, body, done) =>
+      done(null, body),
+    );
+    app.addContentTypeParser("multipart/form-data", (req, payload, done) => {
+      parseMultipart(req.headers, payload).then(
+        (body) => done(null, body),
+        (err: IngestError) => done(Object.assign(err, { statusCode: 400 })),
+      );
+    });
     const receivedAt = new WeakMap<FastifyRequest, number>();
     app.addHook("onRequest", (req, _reply, done) => {
       receivedAt.set(req, performance.now());

@@ -1,0 +1,120 @@
+/**
+ * Hikvision ISAPI, listening mode (protocols.md §2.1–2.2): the camera POSTs an `EventNotificationAlert`
+ * document, alone (`application/xml`) or as one part of a multipart body with the pictures. The XML
+ * namespace differs between firmware (isapi.org vs hikvision.com), so elements are read by local name.
+ */
+import { XMLParser } from "fast-xml-parser";
+import { normalisePlate, PlateError } from "../domain/plate.js";
+import { MultipartBody } from "./multipart.js";
+import { type Direction, IngestError, NotAPlateRead, type PlateRead, type PushAdapter } from "./types.js";
+
+/** Documents are a few kilobytes; anything far larger is not an event. */
+export const MAX_XML_BYTES = 256 * 1024;
+
+const xml = new XMLParser({
+  removeNSPrefix: true,
+  ignoreAttributes: true,
+  // Values stay text: "0123" must not become 123, and a plate is never a number.
+  parseTagValue: false,
+  // No entity expansion: a hostile document cannot grow in memory.
+  processEntities: false,
+  ignoreDeclaration: true,
+});
+
+type Node = Record<string, unknown>;
+
+function text(node: Node, key: string, path: string, maxLength = 128): string | null {
+  const value = node[key];
+  if (value === undefined || value === null || value === "") return null;
+  if (typeof value !== "string") throw new IngestError(`${path}.${key}`, "expected a text element");
+  return value.trim().slice(0, maxLength);
+}
+
+function child(node: Node, key: string): Node | null {
+  const value = node[key];
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Node) : null;
+}
+
+function documentOf(body: unknown): { xmlText: string; images: number } {
+  if (body instanceof MultipartBody) {
+    const part = body.xmlPart();
+    if (!part) throw new IngestError("body", "multipart body has no XML part (expected anpr.xml)");
+    return { xmlText: part.data.toString("utf8"), images: body.images().length };
+  }
+  if (typeof body === "string") return { xmlText: body, images: 0 };
+  throw new IngestError("body", "expected an XML document (application/xml) or a multipart body with one");
+}
+
+function direction(value: string | null): Direction | null {
+  if (value === "forward") return "approach";
+  if (value === "reverse") return "away";
+  return null;
+}
+
+export const adapter: PushAdapter = {
+  protocol: "hikvision-isapi",
+  parse(body: unknown): PlateRead {
+    const { xmlText, images } = documentOf(body);
+    if (Buffer.byteLength(xmlText) > MAX_XML_BYTES)
+      throw new IngestError("body", `XML larger than ${MAX_XML_BYTES} bytes`);
+    let doc: Node;
+    try {
+      doc = xml.parse(xmlText, true) as Node;
+    } catch (err) {
+      throw new IngestError("body", `malformed XML: ${(err as Error).message.split("\n", 1)[0]}`);
+    }
+    const alert = child(doc, "EventNotificationAlert");
+    if (!alert) throw new IngestError("body", "expected an EventNotificationAlert document");
+    const eventType = text(alert, "eventType", "EventNotificationAlert");
+    // Heartbeats (videoloss/inactive) and other events share the endpoint; only ANPR is a plate read.
+    if (eventType?.toUpperCase() !== "ANPR")
+      throw new NotAPlateRead(`Hikvision '${eventType ?? "unknown"}' event is not a plate read`);
+    const anpr = child(alert, "ANPR");
+    if (!anpr)
+      throw new IngestError("EventNotificationAlert.ANPR", "missing: the ANPR event carries no ANPR block");
+    const plateText = text(anpr, "licensePlate", "ANPR", 64);
+    if (plateText === null) throw new IngestError("ANPR.licensePlate", "missing: the read carries no plate");
+    let plate: PlateRead["plate"];
+    try {
+      plate = normalisePlate(plateText);
+    } catch (err) {
+      if (err instanceof PlateError) throw new IngestError("ANPR.licensePlate", err.message);
+      throw err;
+    }
+    const confidenceText = text(anpr, "confidenceLevel", "ANPR");
+    const confidence = confidenceText === null ? null : Number(confidenceText);
+    if (confidence !== null && (!Number.isFinite(confidence) || confidence < 0 || confidence > 100))
+      throw new IngestError("ANPR.confidenceLevel", "expected a confidence between 0 and 100");
+    const cameraTimeRaw = text(alert, "dateTime", "EventNotificationAlert", 64);
+    const cameraTime = cameraTimeRaw === null ? null : Date.parse(cameraTimeRaw);
+    const extras: PlateRead["extras"] = {};
+    const keep = (key: string, value: string | null): void => {
+      if (value !== null && value !== "unknown") extras[key] = value;
+    };
+    keep("country", text(anpr, "country", "ANPR"));
+    keep("line", text(anpr, "line", "ANPR"));
+    keep("plateType", text(anpr, "plateType", "ANPR"));
+    keep("plateColor", text(anpr, "plateColor", "ANPR"));
+    keep("vehicleType", text(anpr, "vehicleType", "ANPR"));
+    keep("cameraListType", text(anpr, "vehicleListName", "ANPR") ?? text(anpr, "listType", "ANPR"));
+    keep("channelId", text(alert, "channelID", "EventNotificationAlert"));
+    keep("deviceAddress", text(alert, "ipAddress", "EventNotificationAlert"));
+    keep("uuid", text(alert, "UUID", "EventNotificationAlert"));
+    const vehicle = child(anpr, "vehicleInfo");
+    if (vehicle) {
+      keep("vehicleColor", text(vehicle, "color", "ANPR.vehicleInfo"));
+      keep("speed", text(vehicle, "speed", "ANPR.vehicleInfo"));
+      keep("vehicleBrand", text(vehicle, "vehicleLogoRecog", "ANPR.vehicleInfo"));
+    }
+    if (images) extras.images = images;
+    return {
+      plate,
+      confidence,
+      direction: direction(text(anpr, "direction", "ANPR")),
+      cameraTimeRaw,
+      cameraTime: cameraTime === null || Number.isNaN(cameraTime) ? null : cameraTime,
+      cameraHint: null,
+      extras,
+    };
+  },
+};
