@@ -53,7 +53,7 @@ const Lane = Type.Object(
   { additionalProperties: false },
 );
 
-export const PUSH_PROTOCOLS = ["generic", "milesight-http", "hikvision-isapi"] as const;
+export const PUSH_PROTOCOLS = ["generic", "milesight-http", "hikvision-isapi", "numberok-edge"] as const;
 
 const Camera = Type.Object(
   {

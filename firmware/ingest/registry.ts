@@ -2,15 +2,17 @@
 import { adapter as generic } from "./generic.js";
 import { adapter as hikvisionIsapi } from "./hikvision-isapi.js";
 import { adapter as milesightHttp } from "./milesight-http.js";
+import { adapter as numberokEdge } from "./numberok-edge.js";
 import type { PushAdapter } from "./types.js";
 
-const ADAPTERS: readonly PushAdapter[] = [generic, milesightHttp, hikvisionIsapi];
+const ADAPTERS: readonly PushAdapter[] = [generic, milesightHttp, hikvisionIsapi, numberokEdge];
 
-/** URL segment under /api/v1/ingest/ → adapter; `milesight` and `hikvision` are short forms. */
+/** URL segment under /api/v1/ingest/ → adapter; `milesight`, `hikvision` and `numberok` are short forms. */
 export const PUSH_ROUTES: ReadonlyMap<string, PushAdapter> = new Map([
   ...ADAPTERS.map((a) => [a.protocol, a] as const),
   ["milesight", milesightHttp],
   ["hikvision", hikvisionIsapi],
+  ["numberok", numberokEdge],
 ]);
 
 export function pushAdapter(protocol: string): PushAdapter {
