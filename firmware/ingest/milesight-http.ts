@@ -3,6 +3,8 @@
  * fields in snake_case (`plate_color`), later firmware in Title Case (`Plate Color`); both are read.
  * Images arrive base64-encoded; they are counted here and stored by the snapshot service.
  */
+
+import { normalisePlate, PlateError } from "../domain/plate.js";
 import {
   confidenceField,
   optionalString,
@@ -54,9 +56,42 @@ function direction(text: string | null): Direction | null {
   }
 }
 
+/** The query of a GET-form read, whether or not the camera put a '?' before it. */
+export function milesightGetParams(url: string): URLSearchParams {
+  const marker = "/ingest/milesight";
+  const rest = url.slice(url.indexOf(marker) + marker.length).replace(/^[?/]+/, "");
+  return new URLSearchParams(rest);
+}
+
+/** The GET form carries only the plate: `source=LPR&description=<plate>`. */
+function fromGetForm(params: URLSearchParams): PlateRead {
+  const source = params.get("source");
+  if (source !== null && source.toUpperCase() !== "LPR")
+    throw new NotAPlateRead(`Milesight GET with source '${source}' is not a plate read`);
+  const description = params.get("description");
+  if (description === null) throw new IngestError("query.description", "missing: the read carries no plate");
+  let plate: PlateRead["plate"];
+  try {
+    plate = normalisePlate(description);
+  } catch (err) {
+    if (err instanceof PlateError) throw new IngestError("query.description", err.message);
+    throw err;
+  }
+  return {
+    plate,
+    confidence: null,
+    direction: null,
+    cameraTimeRaw: null,
+    cameraTime: null,
+    cameraHint: null,
+    extras: {},
+  };
+}
+
 export const adapter: PushAdapter = {
   protocol: "milesight-http",
   parse(body: unknown, siteTimeZone: string): PlateRead {
+    if (body instanceof URLSearchParams) return fromGetForm(body);
     const obj = requireObject(body);
     const event = optionalString(obj, ["event", "Event"]);
     // Parking, counting and other events may name a plate but are not a vehicle at the barrier.

@@ -92,6 +92,25 @@ describe("a Milesight POST for an allowed plate", () => {
   });
 });
 
+describe("Milesight HTTP GET form", () => {
+  it("decides a GET read with or without the '?' the camera omits", async () => {
+    const withMark = await fetch(
+      `${tc.url}/api/v1/ingest/milesight?source=LPR&description=AB123CD&secret=${tc.cameraSecret}`,
+    );
+    expect(withMark.status).toBe(200);
+    expect(await withMark.json()).toMatchObject({ status: "decided", decision: "allow" });
+    const withoutMark = await fetch(
+      `${tc.url}/api/v1/ingest/milesightsource=LPR&description=XY999ZZ&secret=${tc.cameraSecret}`,
+    );
+    expect(await withoutMark.json()).toMatchObject({ status: "decided", decision: "deny" });
+    const plates = (await tc.api("/api/v1/events")).body.items.map((e: { plate: string }) => e.plate);
+    expect(plates).toEqual(["XY999ZZ", "AB123CD"]);
+    const noPlate = await fetch(`${tc.url}/api/v1/ingest/milesight?source=LPR&secret=${tc.cameraSecret}`);
+    expect(noPlate.status).toBe(400);
+    expect(((await noPlate.json()) as any).message).toMatch(/query.description: missing/);
+  });
+});
+
 describe("plates that must not open", () => {
   it("a blocked plate is denied, stored, announced, and opens nothing", async () => {
     const result = await pushMilesight(tc.url, { plate: "XY-999-ZZ" }, tc.cameraSecret);

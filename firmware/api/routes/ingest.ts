@@ -4,11 +4,12 @@
  * that retries on failure never loses a read; the relay has been driven long before.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
+import { milesightGetParams, adapter as milesightHttp } from "../../ingest/milesight-http.js";
 import { parseMultipart } from "../../ingest/multipart.js";
 import { PUSH_ROUTES } from "../../ingest/registry.js";
-import { IngestError, NotAPlateRead } from "../../ingest/types.js";
+import { IngestError, NotAPlateRead, type PushAdapter } from "../../ingest/types.js";
 import type { ApiContext } from "../context.js";
 import { ErrorReply } from "../schemas.js";
 
@@ -55,6 +56,74 @@ export const ingestRoutes =
       done();
     });
 
+    /** Identify the camera, parse its read, decide; reply once the event is committed. */
+    async function acceptPush(
+      req: FastifyRequest,
+      reply: FastifyReply,
+      adapter: PushAdapter,
+      body: unknown,
+      secret: string | null,
+    ) {
+      const receivedMono = receivedAt.get(req) ?? performance.now();
+      const hint =
+        typeof body === "object" && body !== null && typeof (body as { camera?: unknown }).camera === "string"
+          ? (body as { camera: string }).camera
+          : null;
+      const camera = ctx.cameras.identify({ secret, remoteAddress: req.ip, hint });
+      if (!camera) {
+        req.log.warn({ from: req.ip, protocol: adapter.protocol }, "push refused: unknown camera");
+        return reply.code(401).send({
+          statusCode: 401,
+          error: "Unauthorized",
+          message: "unknown camera: no enabled camera has this secret or source address",
+        });
+      }
+      if (adapter.protocol !== "generic" && camera.protocol !== adapter.protocol)
+        return reply.code(400).send({
+          statusCode: 400,
+          error: "Bad Request",
+          message: `camera '${camera.id}' is configured for ${camera.protocol}; post to /api/v1/ingest/${camera.protocol}`,
+        });
+      let read: ReturnType<typeof adapter.parse>;
+      try {
+        read = adapter.parse(body, ctx.site.timeZone);
+      } catch (err) {
+        if (err instanceof NotAPlateRead)
+          return reply.code(202).send({ status: "ignored", reason: err.message });
+        if (err instanceof IngestError) {
+          req.log.warn({ camera: camera.id, problem: err.message }, "push rejected: malformed read");
+          return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: err.message });
+        }
+        throw err;
+      }
+      const outcome = ctx.gate.handle({ read, camera, protocol: adapter.protocol, receivedMono });
+      if (outcome.status !== "decided") return reply.send({ status: outcome.status, reason: outcome.reason });
+      await outcome.stored;
+      return reply.send({
+        status: "decided",
+        eventId: outcome.event.id,
+        decision: outcome.event.decision,
+        reason: outcome.event.reason,
+      });
+    }
+
+    // Milesight's HTTP GET form appends `source=LPR&description=<plate>` to the configured URL — without a
+    // '?' (specs/002) — so both `/ingest/milesight?source=…` and `/ingest/milesightsource=…` are accepted.
+    app.get(
+      "/ingest/milesight*",
+      {
+        schema: {
+          summary: "Plate read by Milesight's HTTP GET form: ?source=LPR&description=<plate>",
+          security: [],
+          response: { 200: IngestReply, 202: IngestReply, 400: ErrorReply, 401: ErrorReply },
+        },
+      },
+      (req, reply) => {
+        const params = milesightGetParams(req.url);
+        return acceptPush(req, reply, milesightHttp, params, params.get("secret") || secretOf(req));
+      },
+    );
+
     for (const [segment, adapter] of PUSH_ROUTES) {
       app.post(
         `/ingest/${segment}`,
@@ -67,52 +136,7 @@ export const ingestRoutes =
             response: { 200: IngestReply, 202: IngestReply, 400: ErrorReply, 401: ErrorReply },
           },
         },
-        async (req, reply) => {
-          const receivedMono = receivedAt.get(req) ?? performance.now();
-          const body = req.body;
-          const hint =
-            typeof body === "object" &&
-            body !== null &&
-            typeof (body as { camera?: unknown }).camera === "string"
-              ? (body as { camera: string }).camera
-              : null;
-          const camera = ctx.cameras.identify({ secret: secretOf(req), remoteAddress: req.ip, hint });
-          if (!camera) {
-            req.log.warn({ from: req.ip, protocol: adapter.protocol }, "push refused: unknown camera");
-            return reply.code(401).send({
-              statusCode: 401,
-              error: "Unauthorized",
-              message: "unknown camera: no enabled camera has this secret or source address",
-            });
-          }
-          if (adapter.protocol !== "generic" && camera.protocol !== adapter.protocol)
-            return reply.code(400).send({
-              statusCode: 400,
-              error: "Bad Request",
-              message: `camera '${camera.id}' is configured for ${camera.protocol}; post to /api/v1/ingest/${camera.protocol}`,
-            });
-          let read: ReturnType<typeof adapter.parse>;
-          try {
-            read = adapter.parse(body, ctx.site.timeZone);
-          } catch (err) {
-            if (err instanceof NotAPlateRead)
-              return reply.code(202).send({ status: "ignored", reason: err.message });
-            if (err instanceof IngestError) {
-              req.log.warn({ camera: camera.id, problem: err.message }, "push rejected: malformed read");
-              return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: err.message });
-            }
-            throw err;
-          }
-          const outcome = ctx.gate.handle({ read, camera, protocol: adapter.protocol, receivedMono });
-          if (outcome.status !== "decided") return { status: outcome.status, reason: outcome.reason };
-          await outcome.stored;
-          return {
-            status: "decided" as const,
-            eventId: outcome.event.id,
-            decision: outcome.event.decision,
-            reason: outcome.event.reason,
-          };
-        },
+        (req, reply) => acceptPush(req, reply, adapter, req.body, secretOf(req)),
       );
     }
   };
