@@ -46,6 +46,7 @@ export class Controller {
     readonly live: LiveHub,
     readonly events: EventsRepo,
     readonly lists: ListsRepo,
+    private readonly gate: Gate,
     readonly url: string,
     readonly tokenLocation: string,
     private readonly log: Logger,
@@ -134,7 +135,7 @@ export class Controller {
         { location: admin.location, source: admin.source },
         "admin token (send as 'Authorization: Bearer <token>')",
       );
-      return new Controller(hal, store, app, live, events, lists, url, admin.location, log);
+      return new Controller(hal, store, app, live, events, lists, gate, url, admin.location, log);
     } catch (err) {
       store.close();
       await hal.stop();
@@ -146,6 +147,7 @@ export class Controller {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.gate.stop();
     this.live.close();
     await this.app.close();
     this.events.flush();

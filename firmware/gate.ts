@@ -5,8 +5,9 @@
 import type { Hal } from "../hal/types.js";
 import { type ActionConfig, actionApplies, type BoundAction } from "./actions/registry.js";
 import type { CameraConfig, SiteConfig } from "./config/site.js";
+import { ArrivalTracker } from "./domain/arrival.js";
 import type { Decision } from "./domain/decide.js";
-import { meetsConfidence, RepetitionFilter } from "./domain/filters.js";
+import { meetsConfidence } from "./domain/filters.js";
 import { type EventView, toEventView } from "./events.js";
 import type { PlateRead } from "./ingest/types.js";
 import type { Lane } from "./lanes.js";
@@ -25,6 +26,7 @@ export const systemClock: Clock = { now: () => Date.now(), mono: () => performan
 
 export type ReadOutcome =
   | { status: "decided"; event: EventView; stored: Promise<void> }
+  | { status: "pending"; reason: string }
   | { status: "ignored"; reason: string }
   | { status: "duplicate"; reason: string };
 
@@ -49,16 +51,27 @@ export interface GateDeps {
 }
 
 export class Gate {
-  private readonly filter: RepetitionFilter;
+  private readonly tracker: ArrivalTracker<Arrival & { receivedAt: number }>;
+  private dueTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: GateDeps) {
-    this.filter = new RepetitionFilter(deps.site.filters.repeatWindowMs);
+    const f = deps.site.filters;
+    this.tracker = new ArrivalTracker({
+      decideOn: f.decideOn,
+      windowMs: f.bestOfWindowMs,
+      bestOfCount: f.bestOfCount,
+      lostTimeoutMs: f.lostTimeoutMs,
+      rearmMs: f.repeatWindowMs,
+    });
   }
 
+  /**
+   * A read joins its lane's arrival; the arrival is decided now (first read, enough reads, vehicle lost) or
+   * later by the timer (best-of window, lost timeout); further reads of a decided arrival are duplicates.
+   */
   handle(arrival: Arrival): ReadOutcome {
     const { read, camera } = arrival;
     const { clock, site } = this.deps;
-    const plate = read.plate.normalised;
     if (!meetsConfidence(read.confidence, site.filters.minConfidence))
       return {
         status: "ignored",
@@ -67,13 +80,57 @@ export class Gate {
     const lane = this.deps.lanes.get(camera.lane);
     if (!lane) throw new Error(`camera ${camera.id} is on lane ${camera.lane}, which does not exist`);
     const receivedAt = clock.now();
-    if (this.filter.isRepeat(lane.id, plate, receivedAt))
+    const offer = this.tracker.offer(lane.id, {
+      plate: read.plate.normalised,
+      confidence: read.confidence,
+      phase: read.phase,
+      at: receivedAt,
+      payload: { ...arrival, receivedAt },
+    });
+    this.armDueTimer();
+    if (offer.kind === "duplicate")
+      return { status: "duplicate", reason: `the vehicle on lane ${lane.id} was already decided` };
+    if (offer.kind === "pending")
       return {
-        status: "duplicate",
-        reason: `same plate on lane ${lane.id} within ${site.filters.repeatWindowMs} ms`,
+        status: "pending",
+        reason: `deciding on lane ${lane.id} by ${new Date(offer.decideBy).toISOString()}`,
       };
+    return this.decide(offer.best.payload, lane);
+  }
 
-    const decision = this.deps.lists.decide(plate, receivedAt);
+  /** At shutdown: decide (and so store) every arrival still waiting for its window, then stop the timer. */
+  stop(): void {
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueTimer = null;
+    for (const { lane: laneId, best } of this.tracker.due(Number.POSITIVE_INFINITY)) {
+      const lane = this.deps.lanes.get(laneId);
+      if (lane) this.decide(best.payload, lane);
+    }
+  }
+
+  private armDueTimer(): void {
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueTimer = null;
+    const next = this.tracker.nextDueAt();
+    if (next === null) return;
+    this.dueTimer = setTimeout(() => this.onDue(), Math.max(0, next - this.deps.clock.now()));
+    this.dueTimer.unref();
+  }
+
+  private onDue(): void {
+    this.dueTimer = null;
+    for (const { lane: laneId, best } of this.tracker.due(this.deps.clock.now())) {
+      const lane = this.deps.lanes.get(laneId);
+      if (lane) this.decide(best.payload, lane);
+    }
+    this.armDueTimer();
+  }
+
+  private decide(arrival: Arrival & { receivedAt: number }, lane: Lane): ReadOutcome {
+    const { read } = arrival;
+    const plate = read.plate.normalised;
+    const receivedAt = arrival.receivedAt;
+    const decision = this.deps.lists.decide(plate, this.deps.clock.now());
     const relayMono = this.runActions(decision, lane);
     const relayAt = relayMono === null ? null : receivedAt + (relayMono - arrival.receivedMono);
 

@@ -93,7 +93,26 @@ export const SiteSchema = Type.Object(
           minimum: 0,
           maximum: 3_600_000,
           default: 10_000,
-          description: "same plate on the same lane within this window gives one decision",
+          description:
+            "reads of the same vehicle on a lane with gaps shorter than this are one arrival and one decision",
+        }),
+        decideOn: Type.Union([Type.Literal("first"), Type.Literal("best-of"), Type.Literal("lost")], {
+          default: "first",
+          description:
+            "decide on the first read, the best read within bestOfWindowMs, or when the camera reports the vehicle lost",
+        }),
+        bestOfWindowMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+        bestOfCount: Type.Integer({
+          minimum: 1,
+          maximum: 100,
+          default: 3,
+          description: "decide early at this many reads",
+        }),
+        lostTimeoutMs: Type.Integer({
+          minimum: 1,
+          maximum: 60_000,
+          default: 5000,
+          description: "decideOn lost: decide anyway this long after the first read",
         }),
         minConfidence: Type.Number({
           minimum: 0,

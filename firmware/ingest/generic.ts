@@ -1,13 +1,22 @@
 /**
  * The generic JSON webhook, for scripts and cameras without a vendor adapter:
  * `{ "plate": "AB-123-CD", "camera"?: "cam1", "confidence"?: 0–100, "direction"?: "in"|"out"|"approach"|"away",
- *    "time"?: ISO 8601 or epoch ms, "country"?: "NL", "extras"?: { …scalars } }`
+ *    "time"?: ISO 8601 or epoch ms, "country"?: "NL", "phase"?: "new"|"update"|"lost", "extras"?: { …scalars } }`
  */
 import { confidenceField, optionalString, parseCameraTime, plateField, requireObject } from "./fields.js";
 import { type Direction, IngestError, type PlateRead, type PushAdapter } from "./types.js";
 
 const DIRECTIONS: readonly Direction[] = ["in", "out", "approach", "away"];
-const KNOWN = new Set(["plate", "camera", "confidence", "direction", "time", "country", "extras"]);
+const KNOWN = new Set(["plate", "camera", "confidence", "direction", "time", "country", "phase", "extras"]);
+const PHASES: readonly NonNullable<PlateRead["phase"]>[] = ["new", "update", "lost"];
+
+function phaseOf(obj: Record<string, unknown>): PlateRead["phase"] {
+  const phase = optionalString(obj, ["phase"]);
+  if (phase === null) return null;
+  if (!PHASES.includes(phase as NonNullable<PlateRead["phase"]>))
+    throw new IngestError("body.phase", `expected one of ${PHASES.join(", ")}`);
+  return phase as NonNullable<PlateRead["phase"]>;
+}
 
 export const adapter: PushAdapter = {
   protocol: "generic",
@@ -54,6 +63,7 @@ export const adapter: PushAdapter = {
       cameraTimeRaw,
       cameraTime,
       cameraHint: optionalString(obj, ["camera"], 64),
+      phase: phaseOf(obj),
       extras,
     };
   },

@@ -114,6 +114,7 @@ export const adapter: PushAdapter = {
       cameraTimeRaw,
       cameraTime: cameraTime === null || Number.isNaN(cameraTime) ? null : cameraTime,
       cameraHint: null,
+      phase: null,
       extras,
     };
   },

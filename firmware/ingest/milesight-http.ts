@@ -84,6 +84,7 @@ function fromGetForm(params: URLSearchParams): PlateRead {
     cameraTimeRaw: null,
     cameraTime: null,
     cameraHint: null,
+    phase: null,
     extras: {},
   };
 }
@@ -115,6 +116,7 @@ export const adapter: PushAdapter = {
       cameraTimeRaw,
       cameraTime: cameraTimeRaw === null ? null : parseCameraTime(cameraTimeRaw, siteTimeZone),
       cameraHint: null,
+      phase: null,
       extras,
     };
   },

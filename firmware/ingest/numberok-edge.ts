@@ -49,6 +49,8 @@ function documentOf(body: unknown): { doc: Record<string, unknown>; images: numb
 }
 
 const DIRECTIONS: Record<string, Direction> = { in: "in", out: "out" };
+/** `carState` is "reserved" in the spec but sent as "new" by the example; NEW/UPDATE/LOST as the cycle goes. */
+const PHASES: Record<string, PlateRead["phase"]> = { new: "new", update: "update", lost: "lost" };
 
 /** EDGE sends confidence as a 0–1 fraction in a string ("0.719640"); 1.0 is 100 %, not 1 %. */
 function confidence(doc: Record<string, unknown>): number | null {
@@ -98,6 +100,7 @@ export const adapter: PushAdapter = {
       cameraTimeRaw,
       cameraTime: cameraTimeRaw === null ? null : edgeTime(cameraTimeRaw),
       cameraHint: null,
+      phase: PHASES[optionalString(doc, ["carState"]) ?? ""] ?? null,
       extras,
     };
   },

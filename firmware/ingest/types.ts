@@ -13,6 +13,8 @@ export interface PlateRead {
   cameraTime: number | null;
   /** A camera id named inside the payload, used only to tell apart cameras pushing from one address. */
   cameraHint: string | null;
+  /** The vendor's lifecycle phase of the vehicle (NEW/UPDATE/LOST, Detect/Lost), when it sends one. */
+  phase: "new" | "update" | "lost" | null;
   /** Vendor fields worth keeping with the event: colour, make, type, speed, country… */
   extras: Record<string, string | number | boolean>;
 }

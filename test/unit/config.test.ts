@@ -17,7 +17,14 @@ describe("site configuration", () => {
   it("the demo site is valid and complete", () => {
     const site = demoSite();
     expect(site.lanes).toHaveLength(1);
-    expect(site.filters).toEqual({ repeatWindowMs: 10_000, minConfidence: 0 });
+    expect(site.filters).toEqual({
+      repeatWindowMs: 10_000,
+      minConfidence: 0,
+      decideOn: "first",
+      bestOfWindowMs: 1000,
+      bestOfCount: 3,
+      lostTimeoutMs: 5000,
+    });
     expect(site.actions).toEqual([{ on: { result: "allow" }, do: { type: "barrier-open" }, enabled: true }]);
     expect(site.outputs[0]).toMatchObject({ activeLow: false, contact: "NO", safeActive: false });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decide } from "../../firmware/domain/decide.js";
-import { meetsConfidence, RepetitionFilter } from "../../firmware/domain/filters.js";
+import { meetsConfidence } from "../../firmware/domain/filters.js";
 import type { ListDef, ListEntry, ListMatch } from "../../firmware/domain/lists.js";
 
 const NOW = Date.parse("2026-06-01T12:00:00Z");
@@ -87,23 +87,7 @@ describe("decide", () => {
   });
 });
 
-describe("RepetitionFilter", () => {
-  it("passes the first read, suppresses repeats inside the window, and re-arms after it", () => {
-    const f = new RepetitionFilter(10_000);
-    expect(f.isRepeat("1", "AB1", 0)).toBe(false);
-    expect(f.isRepeat("1", "AB1", 9_999)).toBe(true);
-    expect(f.isRepeat("2", "AB1", 9_999)).toBe(false);
-    expect(f.isRepeat("1", "AB2", 9_999)).toBe(false);
-    expect(f.isRepeat("1", "AB1", 10_000)).toBe(false);
-    expect(f.isRepeat("1", "AB1", 15_000)).toBe(true);
-  });
-
-  it("forgets old plates so memory stays bounded", () => {
-    const f = new RepetitionFilter(1000);
-    for (let i = 0; i < 10_000; i++) f.isRepeat("1", `P${i}`, i);
-    expect(f.size).toBeLessThanOrEqual(1001);
-  });
-
+describe("filters", () => {
   it("minimum confidence ignores weak reads and trusts cameras that send none", () => {
     expect(meetsConfidence(59.9, 60)).toBe(false);
     expect(meetsConfidence(60, 60)).toBe(true);

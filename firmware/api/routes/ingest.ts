@@ -17,7 +17,12 @@ import { ErrorReply } from "../schemas.js";
 const INGEST_BODY_LIMIT = 16 * 1024 * 1024;
 
 const IngestReply = Type.Object({
-  status: Type.Union([Type.Literal("decided"), Type.Literal("ignored"), Type.Literal("duplicate")]),
+  status: Type.Union([
+    Type.Literal("decided"),
+    Type.Literal("pending"),
+    Type.Literal("ignored"),
+    Type.Literal("duplicate"),
+  ]),
   eventId: Type.Optional(Type.Integer()),
   decision: Type.Optional(Type.Union([Type.Literal("allow"), Type.Literal("deny")])),
   reason: Type.String(),
@@ -97,6 +102,9 @@ export const ingestRoutes =
         throw err;
       }
       const outcome = ctx.gate.handle({ read, camera, protocol: adapter.protocol, receivedMono });
+      // Pending: the arrival is decided when its window closes (decideOn best-of or lost).
+      if (outcome.status === "pending")
+        return reply.code(202).send({ status: outcome.status, reason: outcome.reason });
       if (outcome.status !== "decided") return reply.send({ status: outcome.status, reason: outcome.reason });
       await outcome.stored;
       return reply.send({
