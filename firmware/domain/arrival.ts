@@ -105,12 +105,16 @@ export class ArrivalTracker<R> {
     return out;
   }
 
-  /** The earliest time `due()` has something to decide or close, or null. */
+  /**
+   * The earliest time `due()` has something to decide, or null. Decided arrivals need no timer: they are
+   * closed lazily by the next read on their lane or the next `due()`.
+   */
   nextDueAt(): number | null {
     let next: number | null = null;
     for (const arrivals of this.open.values())
       for (const a of arrivals) {
-        const at = a.decided ? a.lastReadAt + this.config.rearmMs : this.deadline(a);
+        if (a.decided) continue;
+        const at = this.deadline(a);
         if (next === null || at < next) next = at;
       }
     return next;
