@@ -94,7 +94,7 @@ export class SimGpio implements GpioBackend {
  * The sim records like a logic analyser with a deep buffer: the latest HISTORY_LIMIT entries per record, so
  * a long sim-mode run (the demo, a benchmark) does not grow without bound. Trimmed in chunks: O(1) amortised.
  */
-export const HISTORY_LIMIT = 100_000;
+export const HISTORY_LIMIT = 10_000;
 
 function pushBounded<T>(log: T[], item: T): void {
   log.push(item);

@@ -2,6 +2,12 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { ApiContext } from "../context.js";
 
+function memoryMb(): { rss: number; heapUsed: number; external: number } {
+  const m = process.memoryUsage();
+  const mb = (bytes: number): number => Math.round(bytes / 104_857.6) / 10;
+  return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), external: mb(m.external) };
+}
+
 export const healthRoutes =
   (ctx: ApiContext): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -19,6 +25,7 @@ export const healthRoutes =
               hal: Type.String(),
               lanes: Type.Integer(),
               eventsPending: Type.Integer(),
+              memoryMb: Type.Object({ rss: Type.Number(), heapUsed: Type.Number(), external: Type.Number() }),
             }),
           },
         },
@@ -30,6 +37,7 @@ export const healthRoutes =
         hal: ctx.hal.driver,
         lanes: ctx.lanes.size,
         eventsPending: ctx.events.pending,
+        memoryMb: memoryMb(),
       }),
     );
   };
