@@ -102,10 +102,7 @@ export class Gate {
   stop(): void {
     if (this.dueTimer) clearTimeout(this.dueTimer);
     this.dueTimer = null;
-    for (const { lane: laneId, best } of this.tracker.due(Number.POSITIVE_INFINITY)) {
-      const lane = this.deps.lanes.get(laneId);
-      if (lane) this.decide(best.payload, lane);
-    }
+    this.decideDue(Number.POSITIVE_INFINITY);
   }
 
   private armDueTimer(): void {
@@ -119,11 +116,15 @@ export class Gate {
 
   private onDue(): void {
     this.dueTimer = null;
-    for (const { lane: laneId, best } of this.tracker.due(this.deps.clock.now())) {
+    this.decideDue(this.deps.clock.now());
+    this.armDueTimer();
+  }
+
+  private decideDue(now: number): void {
+    for (const { lane: laneId, best } of this.tracker.due(now)) {
       const lane = this.deps.lanes.get(laneId);
       if (lane) this.decide(best.payload, lane);
     }
-    this.armDueTimer();
   }
 
   private decide(arrival: Arrival & { receivedAt: number }, lane: Lane): ReadOutcome {
