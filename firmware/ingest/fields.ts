@@ -26,10 +26,15 @@ export function plateField(obj: Record<string, unknown>, names: readonly string[
   if (!found) throw new IngestError(`body.${names[0]}`, "missing: the read carries no plate");
   if (typeof found.value !== "string")
     throw new IngestError(`body.${found.name}`, `expected a string, got ${typeof found.value}`);
+  return plateAt(found.value, `body.${found.name}`);
+}
+
+/** Normalise plate text taken from `path` of a payload; a bad plate becomes an IngestError naming the path. */
+export function plateAt(text: string, path: string): Plate {
   try {
-    return normalisePlate(found.value);
+    return normalisePlate(text);
   } catch (err) {
-    if (err instanceof PlateError) throw new IngestError(`body.${found.name}`, err.message);
+    if (err instanceof PlateError) throw new IngestError(path, err.message);
     throw err;
   }
 }

@@ -4,7 +4,7 @@
  * namespace differs between firmware (isapi.org vs hikvision.com), so elements are read by local name.
  */
 import { XMLParser } from "fast-xml-parser";
-import { normalisePlate, PlateError } from "../domain/plate.js";
+import { plateAt } from "./fields.js";
 import { MultipartBody } from "./multipart.js";
 import { type Direction, IngestError, NotAPlateRead, type PlateRead, type PushAdapter } from "./types.js";
 
@@ -74,13 +74,7 @@ export const adapter: PushAdapter = {
       throw new IngestError("EventNotificationAlert.ANPR", "missing: the ANPR event carries no ANPR block");
     const plateText = text(anpr, "licensePlate", "ANPR", 64);
     if (plateText === null) throw new IngestError("ANPR.licensePlate", "missing: the read carries no plate");
-    let plate: PlateRead["plate"];
-    try {
-      plate = normalisePlate(plateText);
-    } catch (err) {
-      if (err instanceof PlateError) throw new IngestError("ANPR.licensePlate", err.message);
-      throw err;
-    }
+    const plate = plateAt(plateText, "ANPR.licensePlate");
     const confidenceText = text(anpr, "confidenceLevel", "ANPR");
     const confidence = confidenceText === null ? null : Number(confidenceText);
     if (confidence !== null && (!Number.isFinite(confidence) || confidence < 0 || confidence > 100))

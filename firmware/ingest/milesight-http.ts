@@ -4,11 +4,11 @@
  * Images arrive base64-encoded; they are counted here and stored by the snapshot service.
  */
 
-import { normalisePlate, PlateError } from "../domain/plate.js";
 import {
   confidenceField,
   optionalString,
   parseCameraTime,
+  plateAt,
   plateField,
   requireObject,
   scalarExtras,
@@ -70,13 +70,7 @@ function fromGetForm(params: URLSearchParams): PlateRead {
     throw new NotAPlateRead(`Milesight GET with source '${source}' is not a plate read`);
   const description = params.get("description");
   if (description === null) throw new IngestError("query.description", "missing: the read carries no plate");
-  let plate: PlateRead["plate"];
-  try {
-    plate = normalisePlate(description);
-  } catch (err) {
-    if (err instanceof PlateError) throw new IngestError("query.description", err.message);
-    throw err;
-  }
+  const plate = plateAt(description, "query.description");
   return {
     plate,
     confidence: null,

@@ -5,8 +5,7 @@
  * else `plateASCII`; both the Unicode and the ASCII forms are kept.
  */
 
-import { normalisePlate, PlateError } from "../domain/plate.js";
-import { optionalString, parseCameraTime, requireObject } from "./fields.js";
+import { optionalString, parseCameraTime, plateAt, requireObject } from "./fields.js";
 import { MultipartBody } from "./multipart.js";
 import { type Direction, IngestError, type PlateRead, type PushAdapter } from "./types.js";
 
@@ -70,13 +69,7 @@ export const adapter: PushAdapter = {
       (k) => typeof doc[k] === "string" && doc[k] !== "",
     );
     if (!field) throw new IngestError("body.plateUnicode", "missing: the read carries no plate");
-    let plate: PlateRead["plate"];
-    try {
-      plate = normalisePlate(unescapeUnicode(doc[field] as string));
-    } catch (err) {
-      if (err instanceof PlateError) throw new IngestError(`body.${field}`, err.message);
-      throw err;
-    }
+    const plate = plateAt(unescapeUnicode(doc[field] as string), `body.${field}`);
     const cameraTimeRaw = optionalString(doc, ["datetimezone", "datetime", "timeDetection"], 64);
     const extras: PlateRead["extras"] = {};
     const keep = (key: string, names: string[]): void => {
