@@ -46,7 +46,6 @@ export interface NewEntry {
 
 export class ListsRepo {
   private readonly db: Db;
-  private readonly sqlite: Store["sqlite"];
   /** Lists are few and read on every decision: kept in memory, updated on every change. */
   private readonly cache = new Map<number, ListDef>();
   private readonly exact;
@@ -54,11 +53,11 @@ export class ListsRepo {
   private readonly bySkeletonSuffix;
   private readonly bySkeletonEnds;
   private readonly byId;
+  private readonly entryCounts;
 
   constructor(store: Store) {
     this.db = store.db;
     const sqlite = store.sqlite;
-    this.sqlite = sqlite;
     const columns = "id, list_id as listId, plate, description, valid_from as validFrom, valid_to as validTo";
     // Raw prepared statements: this is the plate-to-relay path, measured in microseconds.
     this.exact = sqlite.prepare<[string], ListEntry>(`select ${columns} from list_entries where plate = ?`);
@@ -77,6 +76,9 @@ export class ListsRepo {
       )
       .raw();
     this.byId = sqlite.prepare<[number], ListEntry>(`select ${columns} from list_entries where id = ?`);
+    this.entryCounts = sqlite.prepare<[], { listId: number; n: number }>(
+      "select list_id as listId, count(*) as n from list_entries group by list_id",
+    );
     for (const row of this.db.select().from(lists).all()) this.cache.set(row.id, toListDef(row));
   }
 
@@ -86,12 +88,7 @@ export class ListsRepo {
 
   all(): ListRecord[] {
     const counts = new Map<number, number>();
-    for (const row of this.sqlite
-      .prepare<[], { listId: number; n: number }>(
-        "select list_id as listId, count(*) as n from list_entries group by list_id",
-      )
-      .all())
-      counts.set(row.listId, row.n);
+    for (const row of this.entryCounts.all()) counts.set(row.listId, row.n);
     return this.db
       .select()
       .from(lists)
@@ -208,21 +205,16 @@ export class ListsRepo {
       const list = this.cache.get(row.listId);
       if (list) matches.push({ list, entry: row, match: { kind: "exact" } });
     }
-    const fuzzyLists = this.listDefs().filter((l) => l.maxDistance > 0);
-    if (fuzzyLists.length === 0) return matches;
-    const chars = Array.from(plate);
-    if (chars.length < MIN_FUZZY_LENGTH) return matches;
+    if (!this.anyFuzzyList()) return matches;
     const keys = fuzzyKeys(plate);
+    const chars = Array.from(keys.skeleton);
     const length = chars.length;
+    if (length < MIN_FUZZY_LENGTH) return matches;
     const lo = length - 1;
     const hi = length + 1;
     const seen = new Set(matches.map((m) => m.entry.id));
-    const head = Array.from(keys.skeleton)
-      .slice(0, length - 2)
-      .join("");
-    const tail = Array.from(keys.skeletonReversed)
-      .slice(0, length - 2)
-      .join("");
+    const head = chars.slice(0, length - 2).join("");
+    const tail = chars.slice(2).reverse().join("");
     const rows = [
       ...this.bySkeletonPrefix.all(head, head + RANGE_END, lo, hi),
       ...this.bySkeletonSuffix.all(tail, tail + RANGE_END, lo, hi),
@@ -243,6 +235,12 @@ export class ListsRepo {
         });
     }
     return matches;
+  }
+
+  /** Checked on every decision: a loop over the (few) cached lists, no array built. */
+  private anyFuzzyList(): boolean {
+    for (const list of this.cache.values()) if (list.maxDistance > 0) return true;
+    return false;
   }
 
   /** Decide for a normalised plate: the store's candidates through the pure decision core. */
