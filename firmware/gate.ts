@@ -87,14 +87,16 @@ export class Gate {
       at: receivedAt,
       payload: { ...arrival, receivedAt },
     });
-    this.armDueTimer();
     if (offer.kind === "duplicate")
       return { status: "duplicate", reason: `the vehicle on lane ${lane.id} was already decided` };
-    if (offer.kind === "pending")
+    if (offer.kind === "pending") {
+      // Only an undecided arrival needs the timer; decided ones are closed lazily by the tracker.
+      this.armDueTimer();
       return {
         status: "pending",
         reason: `deciding on lane ${lane.id} by ${new Date(offer.decideBy).toISOString()}`,
       };
+    }
     return this.decide(offer.best.payload, lane);
   }
 
