@@ -5,6 +5,7 @@
  */
 import { type Static, Type } from "typebox";
 import { ACTION_SCHEMA } from "../actions/registry.js";
+import { cameraProblems } from "../ingest/registry.js";
 import { ConfigError, checker } from "./validate.js";
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" });
@@ -53,17 +54,31 @@ const Lane = Type.Object(
   { additionalProperties: false },
 );
 
-export const PUSH_PROTOCOLS = ["generic", "milesight-http", "hikvision-isapi", "numberok-edge"] as const;
-
-const Camera = Type.Object(
+/**
+ * A camera. `protocol` names an adapter in firmware/ingest/registry.ts; a link protocol (the controller
+ * connects to the camera or listens for it) takes its host, port, credentials and timings in `connection`,
+ * checked against that adapter's own schema.
+ */
+export const CameraSchema = Type.Object(
   {
     id: Name,
     name: Type.Optional(Type.String({ maxLength: 64 })),
-    protocol: Type.Union(
-      PUSH_PROTOCOLS.map((p) => Type.Literal(p)),
-      { description: "how the camera sends reads; the generic webhook is accepted from every camera" },
-    ),
+    protocol: Type.String({
+      minLength: 1,
+      description:
+        "how the camera sends reads (see the README's camera table); every camera may also use the generic webhook",
+    }),
     lane: Type.String(),
+    role: Type.Union([Type.Literal("entry"), Type.Literal("exit"), Type.Literal("both")], {
+      default: "both",
+      description: "whether the camera watches vehicles entering, leaving, or both",
+    }),
+    channel: Type.Integer({
+      minimum: 1,
+      maximum: 99,
+      default: 1,
+      description: "channel number used in snapshot file names",
+    }),
     addresses: Type.Array(Type.String({ minLength: 1 }), {
       default: [],
       description: "source IP addresses this camera pushes from",
@@ -74,6 +89,11 @@ const Camera = Type.Object(
         description: "per-camera secret: X-Camera-Secret header, basic auth password or ?secret=",
       }),
     ),
+    connection: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: "link protocols only: host, port, credentials and timings, as the protocol defines",
+      }),
+    ),
     enabled: Type.Boolean({ default: true }),
   },
   { additionalProperties: false },
@@ -82,11 +102,19 @@ const Camera = Type.Object(
 export const SiteSchema = Type.Object(
   {
     name: Type.String({ default: "Portcullis site" }),
+    systemId: Type.String({
+      pattern: "^[A-Za-z0-9_-]{1,32}$",
+      default: "1",
+      description: "this controller's system id (SID) in snapshot paths and exports",
+    }),
     timeZone: Type.String({ default: "UTC" }),
     outputs: Type.Array(Output, { default: [] }),
     inputs: Type.Array(Input, { default: [] }),
     lanes: Type.Array(Lane, { default: [] }),
-    cameras: Type.Array(Camera, { default: [] }),
+    cameras: Type.Array(CameraSchema, {
+      default: [],
+      description: "cameras at first start; afterwards managed through /api/v1/cameras",
+    }),
     filters: Type.Object(
       {
         repeatWindowMs: Type.Integer({
@@ -173,8 +201,7 @@ export function parseSite(value: unknown, source: string): SiteConfig {
       if (secrets.has(camera.secret)) problems.push(`/cameras/${i}/secret is shared with another camera`);
       secrets.add(camera.secret);
     }
-    if (camera.addresses.length === 0 && camera.secret === undefined)
-      problems.push(`/cameras/${i} needs addresses or a secret, or no read can be attributed to it`);
+    problems.push(...cameraProblems(camera, `/cameras/${i}`));
   }
   for (const [i, action] of site.actions.entries()) {
     if ("output" in action.do && !outputs.has(action.do.output))

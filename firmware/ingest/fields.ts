@@ -1,6 +1,6 @@
 /** Shared field readers for camera payloads: each throws IngestError naming the field. */
 import { normalisePlate, type Plate, PlateError } from "../domain/plate.js";
-import { IngestError } from "./types.js";
+import { type ImageKind, IngestError, MAX_IMAGE_BYTES, type ReadImage } from "./types.js";
 
 export function requireObject(body: unknown, path = "body"): Record<string, unknown> {
   if (typeof body !== "object" || body === null || Array.isArray(body))
@@ -157,4 +157,27 @@ export function scalarExtras(
     else if (typeof v === "string" && v !== "" && v !== "-") extras[key] = v.slice(0, 128);
   }
   return extras;
+}
+
+/** File extension for a picture: from its bytes (JPEG/PNG magic), else its MIME type, else "jpg". */
+export function imageExt(data: Buffer, contentType = ""): string {
+  if (data[0] === 0x89 && data[1] === 0x50 && data[2] === 0x4e && data[3] === 0x47) return "png";
+  if (data[0] === 0xff && data[1] === 0xd8) return "jpg";
+  const sub = /^image\/([a-z0-9.+-]+)/i.exec(contentType)?.[1]?.toLowerCase();
+  return sub === "jpeg" || sub === undefined ? "jpg" : sub.replace(/[^a-z0-9]/g, "").slice(0, 8) || "jpg";
+}
+
+const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}\s*$/;
+
+/** A base64 picture (optionally a `data:` URI) at `path`, decoded and bounded; "" and null mean none. */
+export function base64Image(value: unknown, path: string, kind: ImageKind): ReadImage | null {
+  if (value === undefined || value === null || value === "") return null;
+  if (typeof value !== "string") throw new IngestError(path, "expected a base64 string");
+  const text = value.startsWith("data:") ? value.slice(value.indexOf(",") + 1) : value;
+  if (text.length > (MAX_IMAGE_BYTES / 3) * 4 + 8)
+    throw new IngestError(path, `picture larger than ${MAX_IMAGE_BYTES} bytes`);
+  if (!BASE64.test(text)) throw new IngestError(path, "not valid base64");
+  const data = Buffer.from(text, "base64");
+  if (data.length === 0) return null;
+  return { kind, ext: imageExt(data), data };
 }

@@ -19,6 +19,7 @@ function phaseOf(obj: Record<string, unknown>): PlateRead["phase"] {
 }
 
 export const adapter: PushAdapter = {
+  kind: "push",
   protocol: "generic",
   parse(body: unknown, siteTimeZone: string): PlateRead {
     const obj = requireObject(body);
@@ -65,6 +66,7 @@ export const adapter: PushAdapter = {
       cameraHint: optionalString(obj, ["camera"], 64),
       phase: phaseOf(obj),
       extras,
+      images: [],
     };
   },
 };

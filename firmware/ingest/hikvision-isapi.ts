@@ -6,7 +6,14 @@
 import { XMLParser } from "fast-xml-parser";
 import { plateAt } from "./fields.js";
 import { MultipartBody } from "./multipart.js";
-import { type Direction, IngestError, NotAPlateRead, type PlateRead, type PushAdapter } from "./types.js";
+import {
+  type Direction,
+  IngestError,
+  NotAPlateRead,
+  type PlateRead,
+  type PushAdapter,
+  type ReadImage,
+} from "./types.js";
 
 /** Documents are a few kilobytes; anything far larger is not an event. */
 export const MAX_XML_BYTES = 256 * 1024;
@@ -35,13 +42,13 @@ function child(node: Node, key: string): Node | null {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Node) : null;
 }
 
-function documentOf(body: unknown): { xmlText: string; images: number } {
+function documentOf(body: unknown): { xmlText: string; images: ReadImage[] } {
   if (body instanceof MultipartBody) {
     const part = body.xmlPart();
     if (!part) throw new IngestError("body", "multipart body has no XML part (expected anpr.xml)");
-    return { xmlText: part.data.toString("utf8"), images: body.images().length };
+    return { xmlText: part.data.toString("utf8"), images: body.images() };
   }
-  if (typeof body === "string") return { xmlText: body, images: 0 };
+  if (typeof body === "string") return { xmlText: body, images: [] };
   throw new IngestError("body", "expected an XML document (application/xml) or a multipart body with one");
 }
 
@@ -52,6 +59,7 @@ function direction(value: string | null): Direction | null {
 }
 
 export const adapter: PushAdapter = {
+  kind: "push",
   protocol: "hikvision-isapi",
   parse(body: unknown): PlateRead {
     const { xmlText, images } = documentOf(body);
@@ -100,7 +108,6 @@ export const adapter: PushAdapter = {
       keep("speed", text(vehicle, "speed", "ANPR.vehicleInfo"));
       keep("vehicleBrand", text(vehicle, "vehicleLogoRecog", "ANPR.vehicleInfo"));
     }
-    if (images) extras.images = images;
     return {
       plate,
       confidence,
@@ -110,6 +117,7 @@ export const adapter: PushAdapter = {
       cameraHint: null,
       phase: null,
       extras,
+      images,
     };
   },
 };

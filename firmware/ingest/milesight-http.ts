@@ -1,10 +1,11 @@
 /**
  * Milesight LPR cameras, HTTP POST JSON (specs/002 "HTTP Type"). Firmware before 45.8.0.3-LPR_XX-r1 names
  * fields in snake_case (`plate_color`), later firmware in Title Case (`Plate Color`); both are read.
- * Images arrive base64-encoded; they are counted here and stored by the snapshot service.
+ * Images arrive base64-encoded; they are decoded here and stored by the snapshot writer.
  */
 
 import {
+  base64Image,
   confidenceField,
   optionalString,
   parseCameraTime,
@@ -13,19 +14,27 @@ import {
   requireObject,
   scalarExtras,
 } from "./fields.js";
-import { type Direction, IngestError, NotAPlateRead, type PlateRead, type PushAdapter } from "./types.js";
+import {
+  type Direction,
+  type ImageKind,
+  IngestError,
+  NotAPlateRead,
+  type PlateRead,
+  type PushAdapter,
+  type ReadImage,
+} from "./types.js";
 
 const PLATE = ["plate", "Plate", "License Plate", "license_plate", "plate_number", "Plate Number"];
 const TIME = ["time_msec", "Time Msec", "time", "Time"];
-const IMAGES = [
-  "plate_image",
-  "Plate Image",
-  "full_image",
-  "Full Image",
-  "evidence_image0",
-  "Evidence Image0",
-  "evidence_image1",
-  "Evidence Image1",
+const IMAGES: ReadonlyArray<readonly [string, ImageKind]> = [
+  ["plate_image", "plate"],
+  ["Plate Image", "plate"],
+  ["full_image", "full"],
+  ["Full Image", "full"],
+  ["evidence_image0", "evidence"],
+  ["Evidence Image0", "evidence"],
+  ["evidence_image1", "evidence"],
+  ["Evidence Image1", "evidence"],
 ];
 
 const EXTRAS = {
@@ -80,11 +89,14 @@ function fromGetForm(params: URLSearchParams): PlateRead {
     cameraHint: null,
     phase: null,
     extras: {},
+    images: [],
   };
 }
 
 export const adapter: PushAdapter = {
+  kind: "push",
   protocol: "milesight-http",
+  acceptsGet: true,
   parse(body: unknown, siteTimeZone: string): PlateRead {
     if (body instanceof URLSearchParams) return fromGetForm(body);
     const obj = requireObject(body);
@@ -95,14 +107,11 @@ export const adapter: PushAdapter = {
     const plate = plateField(obj, PLATE);
     const cameraTimeRaw = optionalString(obj, TIME, 64);
     const extras = scalarExtras(obj, EXTRAS);
-    let images = 0;
-    for (const name of IMAGES) {
-      const value = obj[name];
-      if (value === undefined || value === null || value === "") continue;
-      if (typeof value !== "string") throw new IngestError(`body.${name}`, "expected a base64 string");
-      images++;
+    const images: ReadImage[] = [];
+    for (const [name, kind] of IMAGES) {
+      const image = base64Image(obj[name], `body.${name}`, kind);
+      if (image) images.push(image);
     }
-    if (images) extras.images = images;
     return {
       plate,
       confidence: confidenceField(obj, ["confidence", "Confidence"]),
@@ -112,6 +121,7 @@ export const adapter: PushAdapter = {
       cameraHint: null,
       phase: null,
       extras,
+      images,
     };
   },
 };

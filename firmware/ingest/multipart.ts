@@ -5,7 +5,8 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
 import busboy from "busboy";
-import { IngestError } from "./types.js";
+import { imageExt } from "./fields.js";
+import { IngestError, type ReadImage } from "./types.js";
 
 export interface MultipartPart {
   name: string;
@@ -28,8 +29,15 @@ export class MultipartBody {
     return this.parts.find((p) => /json/i.test(p.contentType) || firstNonSpace(p.data) === "{");
   }
 
-  images(): MultipartPart[] {
-    return this.parts.filter((p) => /^image\//i.test(p.contentType) || isJpeg(p.data));
+  /** The picture parts; a part named or filed as a plate crop is the plate image, any other the full frame. */
+  images(): ReadImage[] {
+    return this.parts
+      .filter((p) => /^image\//i.test(p.contentType) || isJpeg(p.data))
+      .map((p) => ({
+        kind: /plate/i.test(`${p.name} ${p.filename ?? ""}`) ? "plate" : "full",
+        ext: imageExt(p.data, p.contentType),
+        data: p.data,
+      }));
   }
 }
 

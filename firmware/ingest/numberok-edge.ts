@@ -7,7 +7,7 @@
 
 import { optionalString, parseCameraTime, plateAt, requireObject } from "./fields.js";
 import { MultipartBody } from "./multipart.js";
-import { type Direction, IngestError, type PlateRead, type PushAdapter } from "./types.js";
+import { type Direction, IngestError, type PlateRead, type PushAdapter, type ReadImage } from "./types.js";
 
 /** The spec documents the plate as "escaped Unicode": decode literal \uXXXX sequences left after JSON parsing. */
 function unescapeUnicode(text: string): string {
@@ -32,7 +32,7 @@ function edgeTime(text: string): number | null {
   return Number.isNaN(parsed) ? null : parsed;
 }
 
-function documentOf(body: unknown): { doc: Record<string, unknown>; images: number } {
+function documentOf(body: unknown): { doc: Record<string, unknown>; images: ReadImage[] } {
   if (body instanceof MultipartBody) {
     const part = body.jsonPart();
     if (!part) throw new IngestError("body", "multipart body has no JSON part");
@@ -42,9 +42,9 @@ function documentOf(body: unknown): { doc: Record<string, unknown>; images: numb
     } catch (err) {
       throw new IngestError(`body.${part.name}`, `not valid JSON: ${(err as Error).message}`);
     }
-    return { doc: requireObject(parsed, `body.${part.name}`), images: body.images().length };
+    return { doc: requireObject(parsed, `body.${part.name}`), images: body.images() };
   }
-  return { doc: requireObject(body), images: 0 };
+  return { doc: requireObject(body), images: [] };
 }
 
 const DIRECTIONS: Record<string, Direction> = { in: "in", out: "out" };
@@ -62,9 +62,13 @@ function confidence(doc: Record<string, unknown>): number | null {
 }
 
 export const adapter: PushAdapter = {
+  kind: "push",
   protocol: "numberok-edge",
   parse(body: unknown): PlateRead {
     const { doc, images } = documentOf(body);
+    // The image beside the document is the plate crop or the whole frame, as `imageType` says.
+    const imageKind = doc.imageType === "plate" ? "plate" : "full";
+    for (const image of images) image.kind = imageKind;
     const field = ["plateUnicode", "plateText", "plateASCII"].find(
       (k) => typeof doc[k] === "string" && doc[k] !== "",
     );
@@ -84,7 +88,6 @@ export const adapter: PushAdapter = {
     keep("packetCounter", ["packetCounter"]);
     keep("recognitionZone", ["recognitionZone"]);
     keep("imageType", ["imageType"]);
-    if (images) extras.images = images;
     const direction = optionalString(doc, ["carMoveDirection"]);
     return {
       plate,
@@ -95,6 +98,7 @@ export const adapter: PushAdapter = {
       cameraHint: null,
       phase: PHASES[optionalString(doc, ["carState"]) ?? ""] ?? null,
       extras,
+      images,
     };
   },
 };

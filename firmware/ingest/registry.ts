@@ -1,15 +1,25 @@
-/** Every push protocol, registered in one place: adding a vendor is one module plus one line here. */
+/**
+ * Every camera protocol, registered in one place: adding a vendor is one module plus one line here.
+ * Push protocols are served at /api/v1/ingest/<protocol>; link protocols are opened by the camera manager.
+ */
+import type { TObject } from "typebox";
+import { Compile, type Validator } from "typebox/compile";
+import type { CameraConfig } from "../config/site.js";
 import { adapter as generic } from "./generic.js";
 import { adapter as hikvisionIsapi } from "./hikvision-isapi.js";
 import { adapter as milesightHttp } from "./milesight-http.js";
 import { adapter as numberokEdge } from "./numberok-edge.js";
-import type { PushAdapter } from "./types.js";
+import type { CameraProtocol, LinkAdapter, PushAdapter } from "./types.js";
 
-const ADAPTERS: readonly PushAdapter[] = [generic, milesightHttp, hikvisionIsapi, numberokEdge];
+const PROTOCOLS: readonly CameraProtocol[] = [generic, milesightHttp, hikvisionIsapi, numberokEdge];
+
+export const CAMERA_PROTOCOLS: ReadonlyMap<string, CameraProtocol> = new Map(
+  PROTOCOLS.map((p) => [p.protocol, p]),
+);
 
 /** URL segment under /api/v1/ingest/ → adapter; `milesight`, `hikvision` and `numberok` are short forms. */
 export const PUSH_ROUTES: ReadonlyMap<string, PushAdapter> = new Map([
-  ...ADAPTERS.map((a) => [a.protocol, a] as const),
+  ...PROTOCOLS.filter((p): p is PushAdapter => p.kind === "push").map((a) => [a.protocol, a] as const),
   ["milesight", milesightHttp],
   ["hikvision", hikvisionIsapi],
   ["numberok", numberokEdge],
@@ -20,4 +30,46 @@ export function pushAdapter(protocol: string): PushAdapter {
   if (!adapter)
     throw new Error(`unknown camera protocol '${protocol}'; valid: ${[...PUSH_ROUTES.keys()].join(", ")}`);
   return adapter;
+}
+
+export function linkAdapter(protocol: string): LinkAdapter | null {
+  const adapter = CAMERA_PROTOCOLS.get(protocol);
+  return adapter?.kind === "link" ? adapter : null;
+}
+
+const settingsValidators = new WeakMap<TObject, Validator>();
+
+function settingsValidator(schema: TObject): Validator {
+  let validator = settingsValidators.get(schema);
+  if (!validator) settingsValidators.set(schema, (validator = Compile(schema)));
+  return validator;
+}
+
+/**
+ * What is wrong with a camera beyond its shape: an unknown protocol, link settings that do not fit the
+ * protocol's schema, or a push camera that cannot be told apart from others. Applies the link settings'
+ * defaults to `camera.connection` in place. Paths start with `at`.
+ */
+export function cameraProblems(camera: CameraConfig, at: string): string[] {
+  const protocol = CAMERA_PROTOCOLS.get(camera.protocol);
+  if (!protocol)
+    return [
+      `${at}/protocol '${camera.protocol}' is unknown; valid: ${[...CAMERA_PROTOCOLS.keys()].join(", ")}`,
+    ];
+  if (protocol.kind === "push") {
+    const problems: string[] = [];
+    if (camera.connection !== undefined)
+      problems.push(
+        `${at}/connection is only for link protocols; ${camera.protocol} cameras push to the controller`,
+      );
+    if (camera.addresses.length === 0 && camera.secret === undefined)
+      problems.push(`${at} needs addresses or a secret, or no read can be attributed to it`);
+    return problems;
+  }
+  const validator = settingsValidator(protocol.settings);
+  const connection = validator.Default(structuredClone(camera.connection ?? {}));
+  if (!validator.Check(connection))
+    return validator.Errors(connection).map((e) => `${at}/connection${e.instancePath} ${e.message}`);
+  camera.connection = connection as Record<string, unknown>;
+  return [];
 }

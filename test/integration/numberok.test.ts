@@ -38,7 +38,7 @@ describe("NumberOk EDGE JSON over HTTP", () => {
       cameraId: "edge1",
       confidence: 93,
       direction: "in",
-      extras: { plateAscii: "MUEPC1234", country: "DEU", images: 1 },
+      extras: { plateAscii: "MUEPC1234", country: "DEU" },
     });
   });
 

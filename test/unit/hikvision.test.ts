@@ -29,7 +29,7 @@ describe("Hikvision ISAPI EventNotificationAlert", () => {
     },
   );
 
-  it("reads the XML part of a multipart body and counts its pictures", () => {
+  it("reads the XML part of a multipart body and its pictures", () => {
     const body = new MultipartBody([
       {
         name: "anpr.xml",
@@ -54,8 +54,11 @@ describe("Hikvision ISAPI EventNotificationAlert", () => {
     expect(read).toMatchObject({
       plate: { normalised: "XY999ZZ" },
       direction: "away",
-      extras: { images: 2 },
     });
+    expect(read.images.map((i) => [i.kind, i.ext, i.data.length])).toEqual([
+      ["plate", "jpg", TINY_JPEG.length],
+      ["full", "jpg", TINY_JPEG.length],
+    ]);
   });
 
   it("treats heartbeats and other events as not plate reads", () => {

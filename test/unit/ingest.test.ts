@@ -28,7 +28,7 @@ describe("Milesight HTTP POST JSON", () => {
     });
   });
 
-  it("reads the Title Case generation and counts base64 images", () => {
+  it("reads the Title Case generation and decodes its base64 images", () => {
     const read = milesight.parse(
       milesightPayload({
         plate: "BD925RA",
@@ -40,8 +40,18 @@ describe("Milesight HTTP POST JSON", () => {
     );
     expect(read).toMatchObject({
       direction: "away",
-      extras: { vehicleColor: "Red", vehicleType: "Car", images: 1 },
+      extras: { vehicleColor: "Red", vehicleType: "Car" },
     });
+    expect(read.images).toEqual([{ kind: "plate", ext: "jpg", data: Buffer.from([0xff, 0xd8, 0xff]) }]);
+  });
+
+  it("refuses an image that is not base64, naming the field", () => {
+    expect(() => milesight.parse({ plate: "AB1", "Full Image": "not base64!" }, "UTC")).toThrow(
+      "body.Full Image: not valid base64",
+    );
+    expect(() => milesight.parse({ plate: "AB1", full_image: 42 }, "UTC")).toThrow(
+      "body.full_image: expected a base64 string",
+    );
   });
 
   it("reads a zone-less camera time in the site's time zone", () => {

@@ -26,9 +26,10 @@ describe("NumberOk EDGE JSON over HTTP", () => {
         plateAscii: "19ZFZL",
         carState: "new",
         sensorProviderId: "CAM_00166CC39D44",
-        images: 1,
       },
     });
+    expect(read.images).toHaveLength(1);
+    expect(read.images[0]?.kind).toBe("plate");
   });
 
   it("takes the Unicode plate (umlauts intact) and keeps the ASCII form beside it", () => {
