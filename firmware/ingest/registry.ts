@@ -40,8 +40,10 @@ export function linkAdapter(protocol: string): LinkAdapter | null {
 const settingsValidators = new WeakMap<TObject, Validator>();
 
 function settingsValidator(schema: TObject): Validator {
-  let validator = settingsValidators.get(schema);
-  if (!validator) settingsValidators.set(schema, (validator = Compile(schema)));
+  const known = settingsValidators.get(schema);
+  if (known) return known;
+  const validator = Compile(schema);
+  settingsValidators.set(schema, validator);
   return validator;
 }
 

@@ -51,6 +51,7 @@ describe("Hikvision ISAPI listening mode", () => {
     expect(res.body).toMatchObject({ status: "decided", decision: "deny" });
     expect(barrierOpens()).toBe(before);
     const [event] = (await tc.api("/api/v1/events?plate=XY999ZZ")).body.items;
+    expect(event).toMatchObject({ decision: "deny", listName: "Block" });
   });
 
   it("a heartbeat is acknowledged and ignored; a malformed alert gets 400 and stores nothing", async () => {
