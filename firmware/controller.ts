@@ -11,14 +11,16 @@ import { loadAdminToken, tokenChecker } from "./api/auth.js";
 import { LiveHub } from "./api/live.js";
 import { ioView } from "./api/routes/io.js";
 import { type App, buildApp } from "./api/server.js";
+import { CameraManager } from "./cameras/manager.js";
 import type { SiteConfig } from "./config/site.js";
 import { type Clock, Gate, systemClock } from "./gate.js";
-import { CameraDirectory } from "./ingest/cameras.js";
 import { createLanes } from "./lanes.js";
 import { AuditRepo } from "./store/audit-repo.js";
+import { CamerasRepo } from "./store/cameras-repo.js";
 import { openStore, type Store } from "./store/db.js";
 import { EventsRepo } from "./store/events-repo.js";
 import { ListsRepo } from "./store/lists-repo.js";
+import { SnapshotWriter } from "./store/snapshots.js";
 import type { Logger } from "./util/log.js";
 import { projectRoot } from "./util/paths.js";
 
@@ -47,6 +49,8 @@ export class Controller {
     readonly events: EventsRepo,
     readonly lists: ListsRepo,
     private readonly gate: Gate,
+    readonly cameras: CameraManager,
+    readonly snapshots: SnapshotWriter,
     readonly url: string,
     readonly tokenLocation: string,
     private readonly log: Logger,
@@ -64,6 +68,7 @@ export class Controller {
     await hal.start();
 
     const store = openStore(options.dataDir);
+    let cameras: CameraManager | null = null;
     try {
       const lists = new ListsRepo(store);
       seedLists(lists, site, clock.now());
@@ -74,8 +79,19 @@ export class Controller {
       const checkToken = tokenChecker(admin.token);
       const live = new LiveHub(
         checkToken,
-        () => ({ lanes: [...lanes.values()].map((l) => l.toJSON()), io: hal.state().map(ioView) }),
+        () => ({
+          lanes: [...lanes.values()].map((l) => l.toJSON()),
+          io: hal.state().map(ioView),
+          cameras: cameras?.statuses() ?? [],
+        }),
         log.child({ module: "live" }),
+      );
+      const snapshots = new SnapshotWriter(
+        join(options.dataDir, "snapshots"),
+        store,
+        site.systemId,
+        site.timeZone,
+        log.child({ module: "snapshots" }),
       );
       const gate = new Gate({
         site,
@@ -87,7 +103,19 @@ export class Controller {
         clock,
         log: log.child({ module: "gate" }),
         announce: (event) => live.broadcast("decision", { type: "decision", event }),
+        snapshots,
       });
+      const manager = new CameraManager({
+        repo: new CamerasRepo(store),
+        gate,
+        laneIds: new Set(lanes.keys()),
+        siteTimeZone: site.timeZone,
+        clock,
+        log: log.child({ module: "cameras" }),
+        announce: (camera) => live.broadcast("camera", { type: "camera", camera }),
+      });
+      cameras = manager;
+      manager.start(site.cameras);
       hal.onTransition((t) =>
         live.broadcast("io", {
           type: "io",
@@ -104,7 +132,8 @@ export class Controller {
           events,
           audit,
           gate,
-          cameras: new CameraDirectory(site.cameras),
+          cameras: manager,
+          snapshots,
           clock,
           startedAt,
           checkToken,
@@ -126,7 +155,7 @@ export class Controller {
           site: site.name,
           hal: hal.driver,
           lanes: lanes.size,
-          cameras: site.cameras.length,
+          cameras: manager.list().length,
           readyMs: clock.now() - startedAt,
         },
         "deciding",
@@ -135,8 +164,22 @@ export class Controller {
         { location: admin.location, source: admin.source },
         "admin token (send as 'Authorization: Bearer <token>')",
       );
-      return new Controller(hal, store, app, live, events, lists, gate, url, admin.location, log);
+      return new Controller(
+        hal,
+        store,
+        app,
+        live,
+        events,
+        lists,
+        gate,
+        manager,
+        snapshots,
+        url,
+        admin.location,
+        log,
+      );
     } catch (err) {
+      await cameras?.close();
       store.close();
       await hal.stop();
       throw err;
@@ -147,10 +190,12 @@ export class Controller {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await this.cameras.close();
     this.gate.stop();
     this.live.close();
     await this.app.close();
     this.events.flush();
+    await this.snapshots.flush();
     await this.hal.stop();
     this.store.close();
     this.log.info("stopped");

@@ -13,6 +13,7 @@ import type { PlateRead } from "./ingest/types.js";
 import type { Lane } from "./lanes.js";
 import type { EventsRepo, NewEvent } from "./store/events-repo.js";
 import type { ListsRepo } from "./store/lists-repo.js";
+import type { SnapshotWriter } from "./store/snapshots.js";
 import type { Logger } from "./util/log.js";
 
 export interface Clock {
@@ -48,6 +49,8 @@ export interface GateDeps {
   clock: Clock;
   log: Logger;
   announce(event: EventView): void;
+  /** Pictures of decided reads, written later off the decision path. */
+  snapshots: Pick<SnapshotWriter, "enqueue">;
 }
 
 export class Gate {
@@ -143,6 +146,15 @@ export class Gate {
     this.deps.announce(event);
     const stored = this.deps.events.append(row);
     stored.catch((err) => this.deps.log.error({ err, eventId: row.id }, "event could not be stored"));
+    this.deps.snapshots.enqueue({
+      eventId: row.id,
+      at: receivedAt,
+      camera: arrival.camera,
+      plate,
+      direction: read.direction,
+      extras: read.extras,
+      images: read.images,
+    });
     return { status: "decided", event, stored };
   }
 

@@ -1,11 +1,12 @@
 import type { Hal } from "../../hal/types.js";
+import type { CameraManager } from "../cameras/manager.js";
 import type { SiteConfig } from "../config/site.js";
 import type { Clock, Gate } from "../gate.js";
-import type { CameraDirectory } from "../ingest/cameras.js";
 import type { Lane } from "../lanes.js";
 import type { AuditRepo } from "../store/audit-repo.js";
 import type { EventsRepo } from "../store/events-repo.js";
 import type { ListsRepo } from "../store/lists-repo.js";
+import type { SnapshotWriter } from "../store/snapshots.js";
 
 /** Everything the routes use, built by the controller. */
 export interface ApiContext {
@@ -17,7 +18,8 @@ export interface ApiContext {
   events: EventsRepo;
   audit: AuditRepo;
   gate: Gate;
-  cameras: CameraDirectory;
+  cameras: CameraManager;
+  snapshots: SnapshotWriter;
   clock: Clock;
   startedAt: number;
   checkToken(token: string | null | undefined): boolean;

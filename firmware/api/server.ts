@@ -12,12 +12,14 @@ import Fastify, {
   type FastifyInstance,
   LogController,
 } from "fastify";
+import { ConfigError } from "../config/validate.js";
 import { PlateError } from "../domain/plate.js";
 import { ConflictError, NotFoundError } from "../store/lists-repo.js";
 import type { Logger } from "../util/log.js";
 import { bearerToken } from "./auth.js";
 import type { ApiContext } from "./context.js";
 import { auditRoutes } from "./routes/audit.js";
+import { cameraRoutes } from "./routes/cameras.js";
 import { eventRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
 import { ingestRoutes } from "./routes/ingest.js";
@@ -92,6 +94,7 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
   await app.register(laneRoutes(ctx), { prefix: "/api/v1" });
   await app.register(ioRoutes(ctx), { prefix: "/api/v1" });
   await app.register(auditRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(cameraRoutes(ctx), { prefix: "/api/v1" });
 
   if (ctx.uiDir && existsSync(ctx.uiDir)) await app.register(fastifyStatic, { root: ctx.uiDir, prefix: "/" });
   else
@@ -106,6 +109,7 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
 
 function mapDomainError(err: Error): number | null {
   if (err instanceof NotFoundError) return 404;
+  if (err instanceof ConfigError) return 400;
   if (err instanceof ConflictError) return 409;
   if (err instanceof PlateError || err instanceof RangeError) return 400;
   return null;

@@ -191,18 +191,8 @@ export function parseSite(value: unknown, source: string): SiteConfig {
     if (lane.presenceInput !== undefined && !inputs.has(lane.presenceInput))
       problems.push(`/lanes/${i}/presenceInput '${lane.presenceInput}' is not among inputs`);
   }
-  const cameraIds = new Set<string>();
-  const secrets = new Set<string>();
-  for (const [i, camera] of site.cameras.entries()) {
-    if (cameraIds.has(camera.id)) problems.push(`/cameras/${i}/id '${camera.id}' is used twice`);
-    cameraIds.add(camera.id);
-    if (!lanes.has(camera.lane)) problems.push(`/cameras/${i}/lane '${camera.lane}' is not among lanes`);
-    if (camera.secret !== undefined) {
-      if (secrets.has(camera.secret)) problems.push(`/cameras/${i}/secret is shared with another camera`);
-      secrets.add(camera.secret);
-    }
-    problems.push(...cameraProblems(camera, `/cameras/${i}`));
-  }
+  for (const [i, camera] of site.cameras.entries())
+    problems.push(...cameraProblems(camera, `/cameras/${i}`, site.cameras.slice(0, i), lanes));
   for (const [i, action] of site.actions.entries()) {
     if ("output" in action.do && !outputs.has(action.do.output))
       problems.push(`/actions/${i}/do/output '${action.do.output}' is not among outputs`);

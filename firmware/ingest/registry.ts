@@ -48,30 +48,40 @@ function settingsValidator(schema: TObject): Validator {
 }
 
 /**
- * What is wrong with a camera beyond its shape: an unknown protocol, link settings that do not fit the
- * protocol's schema, or a push camera that cannot be told apart from others. Applies the link settings'
- * defaults to `camera.connection` in place. Paths start with `at`.
+ * What is wrong with a camera: an unknown protocol or lane, an id or secret another camera already has,
+ * link settings that do not fit the protocol's schema, or a push camera that cannot be told apart from
+ * others. Applies the link settings' defaults to `camera.connection` in place. Paths start with `at`.
  */
-export function cameraProblems(camera: CameraConfig, at: string): string[] {
+export function cameraProblems(
+  camera: CameraConfig,
+  at: string,
+  others: readonly CameraConfig[],
+  laneIds: ReadonlySet<string>,
+): string[] {
+  const problems: string[] = [];
+  if (others.some((c) => c.id === camera.id)) problems.push(`${at}/id '${camera.id}' is used twice`);
+  if (!laneIds.has(camera.lane))
+    problems.push(`${at}/lane '${camera.lane}' is not among lanes (${[...laneIds].join(", ")})`);
+  if (camera.secret !== undefined && others.some((c) => c.secret === camera.secret))
+    problems.push(`${at}/secret is shared with another camera`);
   const protocol = CAMERA_PROTOCOLS.get(camera.protocol);
-  if (!protocol)
-    return [
-      `${at}/protocol '${camera.protocol}' is unknown; valid: ${[...CAMERA_PROTOCOLS.keys()].join(", ")}`,
-    ];
-  if (protocol.kind === "push") {
-    const problems: string[] = [];
+  if (!protocol) {
+    const valid = [...CAMERA_PROTOCOLS.keys()].join(", ");
+    problems.push(`${at}/protocol '${camera.protocol}' is unknown; valid: ${valid}`);
+  } else if (protocol.kind === "push") {
     if (camera.connection !== undefined)
       problems.push(
         `${at}/connection is only for link protocols; ${camera.protocol} cameras push to the controller`,
       );
     if (camera.addresses.length === 0 && camera.secret === undefined)
-      problems.push(`${at} needs addresses or a secret, or no read can be attributed to it`);
-    return problems;
+      problems.push(`${at}/addresses is empty and there is no secret: no read could be attributed to it`);
+  } else {
+    const validator = settingsValidator(protocol.settings);
+    const connection = validator.Default(structuredClone(camera.connection ?? {}));
+    if (validator.Check(connection)) camera.connection = connection as Record<string, unknown>;
+    else
+      for (const e of validator.Errors(connection))
+        problems.push(`${at}/connection${e.instancePath} ${e.message}`);
   }
-  const validator = settingsValidator(protocol.settings);
-  const connection = validator.Default(structuredClone(camera.connection ?? {}));
-  if (!validator.Check(connection))
-    return validator.Errors(connection).map((e) => `${at}/connection${e.instancePath} ${e.message}`);
-  camera.connection = connection as Record<string, unknown>;
-  return [];
+  return problems;
 }

@@ -88,3 +88,48 @@ export const audit = sqliteTable(
   },
   (t) => [index("audit_at").on(t.at)],
 );
+
+/**
+ * Cameras, managed through the API; seeded from the site file at first start. `config` is the camera's
+ * JSON as validated by CameraSchema and its protocol (so each protocol owns its settings' shape).
+ */
+export const cameras = sqliteTable("cameras", {
+  id: text("id").primaryKey(),
+  config: text("config").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** A camera's events that are not plate reads (counting, parking, list events…), kept as the camera sent them. */
+export const cameraEvents = sqliteTable(
+  "camera_events",
+  {
+    id: integer("id").primaryKey(),
+    cameraId: text("camera_id").notNull(),
+    at: integer("at").notNull(),
+    kind: text("kind").notNull(),
+    /** JSON, bounded by the adapter. */
+    data: text("data").notNull(),
+  },
+  (t) => [index("camera_events_at").on(t.at)],
+);
+
+/** Pictures of a decided event, written to disk in batches after the decision (see snapshots.ts). */
+export const eventImages = sqliteTable(
+  "event_images",
+  {
+    id: integer("id").primaryKey(),
+    eventId: integer("event_id").notNull(),
+    kind: text("kind", { enum: ["plate", "full", "evidence"] }).notNull(),
+    /** Relative to the data directory's snapshots folder. */
+    path: text("path").notNull(),
+    bytes: integer("bytes").notNull(),
+  },
+  (t) => [index("event_images_event").on(t.eventId)],
+);
+
+/** Installation state: whether the site file's seed data has been applied, and the like. */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});

@@ -12,6 +12,7 @@ export interface MilesightRead {
   time?: Date;
   region?: string;
   plateImage?: Buffer;
+  fullImage?: Buffer;
 }
 
 function cameraTime(date: Date): string {
@@ -47,6 +48,7 @@ export function milesightPayload(read: MilesightRead): Record<string, unknown> {
       vehicle_color: "Red",
       "Vehicle Brand": "Volkswagen",
       ...(read.plateImage ? { plate_image: read.plateImage.toString("base64") } : {}),
+      ...(read.fullImage ? { full_image: read.fullImage.toString("base64") } : {}),
     };
   return {
     ...common,
@@ -61,6 +63,7 @@ export function milesightPayload(read: MilesightRead): Record<string, unknown> {
     "Vehicle Color": "Red",
     "Vehicle Brand": "Volkswagen",
     ...(read.plateImage ? { "Plate Image": read.plateImage.toString("base64") } : {}),
+    ...(read.fullImage ? { "Full Image": read.fullImage.toString("base64") } : {}),
   };
 }
 

@@ -54,6 +54,8 @@ describe("site configuration", () => {
           cameras: [
             { id: "c1", protocol: "generic", lane: "2" },
             { id: "c1", protocol: "generic", lane: "1", addresses: ["10.0.0.9"] },
+            { id: "c3", protocol: "generic", lane: "1", addresses: ["10.0.0.8"], connection: { port: 1 } },
+            { id: "c4", protocol: "no-such-vendor", lane: "1" },
           ],
         },
         "site.json",
@@ -61,9 +63,13 @@ describe("site configuration", () => {
     );
     expect(problems).toEqual([
       "/lanes/0/presenceInput 'loop' is not among inputs",
-      "/cameras/0/lane '2' is not among lanes",
-      "/cameras/0 needs addresses or a secret, or no read can be attributed to it",
+      "/cameras/0/lane '2' is not among lanes (1)",
+      "/cameras/0/addresses is empty and there is no secret: no read could be attributed to it",
       "/cameras/1/id 'c1' is used twice",
+      "/cameras/2/connection is only for link protocols; generic cameras push to the controller",
+      expect.stringMatching(
+        /^\/cameras\/3\/protocol 'no-such-vendor' is unknown; valid: generic, milesight-http, /,
+      ),
     ]);
   });
 });

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { toEventView } from "../../events.js";
+import { NotFoundError } from "../../store/lists-repo.js";
 import type { ApiContext } from "../context.js";
-import { EventSchema } from "../schemas.js";
+import { EventSchema, IdParam } from "../schemas.js";
 
 export const eventRoutes =
   (ctx: ApiContext): FastifyPluginAsyncTypebox =>
@@ -40,6 +41,58 @@ export const eventRoutes =
           limit,
         });
         return { items: rows.map(toEventView) };
+      },
+    );
+
+    app.get(
+      "/events/:id/images",
+      {
+        schema: {
+          summary:
+            "The event's stored pictures (plate crop, full frame, evidence); written up to 30 s after it",
+          params: IdParam,
+          response: {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  id: Type.Integer(),
+                  kind: Type.String(),
+                  bytes: Type.Integer(),
+                  path: Type.String({ description: "under the data directory's snapshots folder" }),
+                  url: Type.String(),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (req) => ({
+        items: ctx.snapshots.imagesOf(req.params.id).map((image) => ({
+          id: image.id,
+          kind: image.kind,
+          bytes: image.bytes,
+          path: image.path,
+          url: `/api/v1/events/${image.eventId}/images/${image.id}`,
+        })),
+      }),
+    );
+
+    app.get(
+      "/events/:id/images/:imageId",
+      {
+        schema: {
+          summary: "One stored picture's bytes",
+          params: Type.Object({ id: Type.Integer({ minimum: 1 }), imageId: Type.Integer({ minimum: 1 }) }),
+        },
+      },
+      async (req, reply) => {
+        const image = ctx.snapshots.imagesOf(req.params.id).find((i) => i.id === req.params.imageId);
+        if (!image) throw new NotFoundError(`event ${req.params.id} has no picture ${req.params.imageId}`);
+        const type = image.path.endsWith(".png") ? "image/png" : "image/jpeg";
+        return reply
+          .type(type)
+          .header("cache-control", "private, max-age=86400")
+          .send(await ctx.snapshots.read(image));
       },
     );
   };

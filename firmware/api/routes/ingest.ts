@@ -83,12 +83,11 @@ export const ingestRoutes =
           message: "unknown camera: no enabled camera has this secret or source address",
         });
       }
-      if (adapter.protocol !== "generic" && camera.protocol !== adapter.protocol)
-        return reply.code(400).send({
-          statusCode: 400,
-          error: "Bad Request",
-          message: `camera '${camera.id}' is configured for ${camera.protocol}; post to /api/v1/ingest/${camera.protocol}`,
-        });
+      if (adapter.protocol !== "generic" && camera.protocol !== adapter.protocol) {
+        const message = `camera '${camera.id}' is configured for ${camera.protocol}; post to /api/v1/ingest/${camera.protocol}`;
+        ctx.cameras.noteError(camera.id, message);
+        return reply.code(400).send({ statusCode: 400, error: "Bad Request", message });
+      }
       let read: ReturnType<typeof adapter.parse>;
       try {
         read = adapter.parse(body, ctx.site.timeZone);
@@ -96,11 +95,12 @@ export const ingestRoutes =
         if (err instanceof NotAPlateRead)
           return reply.code(202).send({ status: "ignored", reason: err.message });
         if (err instanceof IngestError) {
-          req.log.warn({ camera: camera.id, problem: err.message }, "push rejected: malformed read");
+          ctx.cameras.noteError(camera.id, `malformed read: ${err.message}`);
           return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: err.message });
         }
         throw err;
       }
+      ctx.cameras.noteRead(camera.id);
       const outcome = ctx.gate.handle({ read, camera, protocol: adapter.protocol, receivedMono });
       // Pending: the arrival is decided when its window closes (decideOn best-of or lost).
       if (outcome.status === "pending")
@@ -131,6 +131,26 @@ export const ingestRoutes =
         return acceptPush(req, reply, milesightHttp, params, params.get("secret") || secretOf(req));
       },
     );
+
+    // Other cameras that can only call a URL send their read in the query string.
+    for (const [segment, adapter] of PUSH_ROUTES) {
+      if (!adapter.acceptsGet || adapter === milesightHttp) continue;
+      app.get(
+        `/ingest/${segment}`,
+        {
+          schema: {
+            summary: `Plate read sent by a camera as a GET request (${adapter.protocol})`,
+            security: [],
+            response: { 200: IngestReply, 202: IngestReply, 400: ErrorReply, 401: ErrorReply },
+          },
+        },
+        (req, reply) => {
+          const query = req.url.includes("?") ? req.url.slice(req.url.indexOf("?") + 1) : "";
+          const params = new URLSearchParams(query);
+          return acceptPush(req, reply, adapter, params, params.get("secret") || secretOf(req));
+        },
+      );
+    }
 
     for (const [segment, adapter] of PUSH_ROUTES) {
       app.post(
