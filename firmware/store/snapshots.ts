@@ -4,7 +4,8 @@
  * read, and always before shutdown. Paths follow specs/000 "Path to Snapshots":
  *   YYYY.MM/DD/SID/CH0/YYYY_MM_DD_HH_MM_SS_MS_CH_ZN_SID_PLATENUM_A2_MV.EXT
  * The full frame takes that name exactly; a plate crop or evidence picture of the same event adds
- * `_plate` / `_evidence<n>` before the extension, so one event's pictures sort together.
+ * `_plate` / `_evidence` (`_evidence2` for a second) before the extension, so one event's pictures sort
+ * together. Country is the read's two-letter code, else XX.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
