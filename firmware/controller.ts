@@ -9,6 +9,7 @@ import type { Hal } from "../hal/types.js";
 import { createAction } from "./actions/registry.js";
 import { loadAdminToken, tokenChecker } from "./api/auth.js";
 import { LiveHub } from "./api/live.js";
+import { statusView } from "./api/routes/cameras.js";
 import { ioView } from "./api/routes/io.js";
 import { type App, buildApp } from "./api/server.js";
 import { CameraManager } from "./cameras/manager.js";
@@ -82,7 +83,7 @@ export class Controller {
         () => ({
           lanes: [...lanes.values()].map((l) => l.toJSON()),
           io: hal.state().map(ioView),
-          cameras: cameras?.statuses() ?? [],
+          cameras: cameras?.statuses().map(statusView) ?? [],
         }),
         log.child({ module: "live" }),
       );
@@ -112,7 +113,7 @@ export class Controller {
         siteTimeZone: site.timeZone,
         clock,
         log: log.child({ module: "cameras" }),
-        announce: (camera) => live.broadcast("camera", { type: "camera", camera }),
+        announce: (status) => live.broadcast("camera", { type: "camera", camera: statusView(status) }),
       });
       cameras = manager;
       manager.start(site.cameras);
