@@ -10,8 +10,16 @@ import { adapter as hikvisionIsapi } from "./hikvision-isapi.js";
 import { adapter as milesightHttp } from "./milesight-http.js";
 import { adapter as numberokEdge } from "./numberok-edge.js";
 import type { CameraProtocol, LinkAdapter, PushAdapter } from "./types.js";
+import { httpAdapter as vivotekHttp, socketAdapter as vivotekSocket } from "./vivotek.js";
 
-const PROTOCOLS: readonly CameraProtocol[] = [generic, milesightHttp, hikvisionIsapi, numberokEdge];
+const PROTOCOLS: readonly CameraProtocol[] = [
+  generic,
+  milesightHttp,
+  hikvisionIsapi,
+  numberokEdge,
+  vivotekSocket,
+  vivotekHttp,
+];
 
 export const CAMERA_PROTOCOLS: ReadonlyMap<string, CameraProtocol> = new Map(
   PROTOCOLS.map((p) => [p.protocol, p]),
