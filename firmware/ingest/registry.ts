@@ -9,6 +9,7 @@ import { adapter as generic } from "./generic.js";
 import { adapter as hikvisionIsapi } from "./hikvision-isapi.js";
 import { adapter as milesightHttp } from "./milesight-http.js";
 import { adapter as numberokEdge } from "./numberok-edge.js";
+import { adapter as onvif } from "./onvif.js";
 import type { CameraProtocol, LinkAdapter, PushAdapter } from "./types.js";
 import { httpAdapter as vivotekHttp, socketAdapter as vivotekSocket } from "./vivotek.js";
 
@@ -19,6 +20,7 @@ const PROTOCOLS: readonly CameraProtocol[] = [
   numberokEdge,
   vivotekSocket,
   vivotekHttp,
+  onvif,
 ];
 
 export const CAMERA_PROTOCOLS: ReadonlyMap<string, CameraProtocol> = new Map(
