@@ -58,57 +58,71 @@ function direction(value: string | null): Direction | null {
   return null;
 }
 
-export const adapter: PushAdapter = {
-  kind: "push",
-  protocol: "hikvision-isapi",
-  parse(body: unknown): PlateRead {
-    const { xmlText, images } = documentOf(body);
-    if (Buffer.byteLength(xmlText) > MAX_XML_BYTES)
-      throw new IngestError("body", `XML larger than ${MAX_XML_BYTES} bytes`);
-    let doc: Node;
-    try {
-      doc = xml.parse(xmlText, true) as Node;
-    } catch (err) {
-      throw new IngestError("body", `malformed XML: ${(err as Error).message.split("\n", 1)[0]}`);
-    }
-    const alert = child(doc, "EventNotificationAlert");
-    if (!alert) throw new IngestError("body", "expected an EventNotificationAlert document");
-    const eventType = text(alert, "eventType", "EventNotificationAlert");
-    // Heartbeats (videoloss/inactive) and other events share the endpoint; only ANPR is a plate read.
-    if (eventType?.toUpperCase() !== "ANPR")
-      throw new NotAPlateRead(`Hikvision '${eventType ?? "unknown"}' event is not a plate read`);
-    const anpr = child(alert, "ANPR");
-    if (!anpr)
-      throw new IngestError("EventNotificationAlert.ANPR", "missing: the ANPR event carries no ANPR block");
-    const plateText = text(anpr, "licensePlate", "ANPR", 64);
-    if (plateText === null) throw new IngestError("ANPR.licensePlate", "missing: the read carries no plate");
-    const plate = plateAt(plateText, "ANPR.licensePlate");
-    const confidenceText = text(anpr, "confidenceLevel", "ANPR");
-    const confidence = confidenceText === null ? null : Number(confidenceText);
-    if (confidence !== null && (!Number.isFinite(confidence) || confidence < 0 || confidence > 100))
-      throw new IngestError("ANPR.confidenceLevel", "expected a confidence between 0 and 100");
-    const cameraTimeRaw = text(alert, "dateTime", "EventNotificationAlert", 64);
-    const cameraTime = cameraTimeRaw === null ? null : Date.parse(cameraTimeRaw);
-    const extras: PlateRead["extras"] = {};
-    const keep = (key: string, value: string | null): void => {
-      if (value !== null && value !== "unknown") extras[key] = value;
-    };
-    keep("country", text(anpr, "country", "ANPR"));
-    keep("line", text(anpr, "line", "ANPR"));
-    keep("plateType", text(anpr, "plateType", "ANPR"));
-    keep("plateColor", text(anpr, "plateColor", "ANPR"));
-    keep("vehicleType", text(anpr, "vehicleType", "ANPR"));
-    keep("cameraListType", text(anpr, "vehicleListName", "ANPR") ?? text(anpr, "listType", "ANPR"));
-    keep("channelId", text(alert, "channelID", "EventNotificationAlert"));
-    keep("deviceAddress", text(alert, "ipAddress", "EventNotificationAlert"));
-    keep("uuid", text(alert, "UUID", "EventNotificationAlert"));
-    const vehicle = child(anpr, "vehicleInfo");
-    if (vehicle) {
-      keep("vehicleColor", text(vehicle, "color", "ANPR.vehicleInfo"));
-      keep("speed", text(vehicle, "speed", "ANPR.vehicleInfo"));
-      keep("vehicleBrand", text(vehicle, "vehicleLogoRecog", "ANPR.vehicleInfo"));
-    }
-    return {
+/** How many pictures an alert announces: its pictureInfoList entries, else its top-level picNum. */
+function announcedPictures(alert: Node, anpr: Node): number {
+  const list = child(anpr, "pictureInfoList")?.pictureInfo;
+  if (Array.isArray(list)) return list.length;
+  if (list !== undefined && list !== null && list !== "") return 1;
+  // Only a hint for waiting on pictures: an odd picNum must not cost the read.
+  const picNum = typeof alert.picNum === "string" ? Number(alert.picNum) : 0;
+  return Number.isInteger(picNum) && picNum > 0 ? Math.min(picNum, 16) : 0;
+}
+
+/**
+ * Read one EventNotificationAlert document, with the pictures that came beside it. Also says how many
+ * pictures the alert announces (arming mode sends them as the parts after the XML). Throws like `parse`.
+ */
+const PLATE_EVENT_TYPES = new Set(["ANPR", "VEHICLEDETECTION"]);
+
+export function parseAlert(xmlText: string, images: ReadImage[]): { read: PlateRead; pictures: number } {
+  if (Buffer.byteLength(xmlText) > MAX_XML_BYTES)
+    throw new IngestError("body", `XML larger than ${MAX_XML_BYTES} bytes`);
+  let doc: Node;
+  try {
+    doc = xml.parse(xmlText, true) as Node;
+  } catch (err) {
+    throw new IngestError("body", `malformed XML: ${(err as Error).message.split("\n", 1)[0]}`);
+  }
+  const alert = child(doc, "EventNotificationAlert");
+  if (!alert) throw new IngestError("body", "expected an EventNotificationAlert document");
+  const eventType = text(alert, "eventType", "EventNotificationAlert");
+  // Heartbeats (videoloss/inactive) and other events share the endpoint; only ANPR is a plate read
+  // (specs/004 names the plate alarm's type `vehicleDetection` on some firmware; its body is the same).
+  if (!PLATE_EVENT_TYPES.has(eventType?.toUpperCase() ?? ""))
+    throw new NotAPlateRead(`Hikvision '${eventType ?? "unknown"}' event is not a plate read`);
+  const anpr = child(alert, "ANPR");
+  if (!anpr)
+    throw new IngestError("EventNotificationAlert.ANPR", "missing: the ANPR event carries no ANPR block");
+  const plateText = text(anpr, "licensePlate", "ANPR", 64);
+  if (plateText === null) throw new IngestError("ANPR.licensePlate", "missing: the read carries no plate");
+  const plate = plateAt(plateText, "ANPR.licensePlate");
+  const confidenceText = text(anpr, "confidenceLevel", "ANPR");
+  const confidence = confidenceText === null ? null : Number(confidenceText);
+  if (confidence !== null && (!Number.isFinite(confidence) || confidence < 0 || confidence > 100))
+    throw new IngestError("ANPR.confidenceLevel", "expected a confidence between 0 and 100");
+  const cameraTimeRaw = text(alert, "dateTime", "EventNotificationAlert", 64);
+  const cameraTime = cameraTimeRaw === null ? null : Date.parse(cameraTimeRaw);
+  const extras: PlateRead["extras"] = {};
+  const keep = (key: string, value: string | null): void => {
+    if (value !== null && value !== "unknown") extras[key] = value;
+  };
+  keep("country", text(anpr, "country", "ANPR"));
+  keep("line", text(anpr, "line", "ANPR"));
+  keep("plateType", text(anpr, "plateType", "ANPR"));
+  keep("plateColor", text(anpr, "plateColor", "ANPR"));
+  keep("vehicleType", text(anpr, "vehicleType", "ANPR"));
+  keep("cameraListType", text(anpr, "vehicleListName", "ANPR") ?? text(anpr, "listType", "ANPR"));
+  keep("channelId", text(alert, "channelID", "EventNotificationAlert"));
+  keep("deviceAddress", text(alert, "ipAddress", "EventNotificationAlert"));
+  keep("uuid", text(alert, "UUID", "EventNotificationAlert"));
+  const vehicle = child(anpr, "vehicleInfo");
+  if (vehicle) {
+    keep("vehicleColor", text(vehicle, "color", "ANPR.vehicleInfo"));
+    keep("speed", text(vehicle, "speed", "ANPR.vehicleInfo"));
+    keep("vehicleBrand", text(vehicle, "vehicleLogoRecog", "ANPR.vehicleInfo"));
+  }
+  return {
+    read: {
       plate,
       confidence,
       direction: direction(text(anpr, "direction", "ANPR")),
@@ -118,6 +132,16 @@ export const adapter: PushAdapter = {
       phase: null,
       extras,
       images,
-    };
+    },
+    pictures: announcedPictures(alert, anpr),
+  };
+}
+
+export const adapter: PushAdapter = {
+  kind: "push",
+  protocol: "hikvision-isapi",
+  parse(body: unknown): PlateRead {
+    const { xmlText, images } = documentOf(body);
+    return parseAlert(xmlText, images).read;
   },
 };

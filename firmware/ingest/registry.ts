@@ -6,6 +6,7 @@ import type { TObject } from "typebox";
 import { Compile, type Validator } from "typebox/compile";
 import type { CameraConfig } from "../config/site.js";
 import { adapter as generic } from "./generic.js";
+import { adapter as hikvisionAlertstream } from "./hikvision-alertstream.js";
 import { adapter as hikvisionIsapi } from "./hikvision-isapi.js";
 import { adapter as milesightHttp } from "./milesight-http.js";
 import { adapter as numberokEdge } from "./numberok-edge.js";
@@ -17,6 +18,7 @@ const PROTOCOLS: readonly CameraProtocol[] = [
   generic,
   milesightHttp,
   hikvisionIsapi,
+  hikvisionAlertstream,
   numberokEdge,
   vivotekSocket,
   vivotekHttp,

@@ -10,6 +10,10 @@ export interface HikvisionRead {
   /** DeepinView firmware uses hikvision.com; most cameras isapi.org. */
   namespace?: "isapi" | "hikvision" | "prefixed";
   eventType?: string;
+  /** "inactive" for a heartbeat (with eventType "videoloss"). */
+  eventState?: "active" | "inactive";
+  /** Announce the two pictures in pictureInfoList (default true). */
+  pictures?: boolean;
   time?: string;
   uuid?: string;
 }
@@ -27,19 +31,29 @@ export function hikvisionXml(read: HikvisionRead): string {
   const p = read.namespace === "prefixed" ? "isapi:" : "";
   const xmlns = read.namespace === "prefixed" ? `xmlns:isapi="${ns}"` : `xmlns="${ns}"`;
   const el = (name: string, value: string): string => `<${p}${name}>${value}</${p}${name}>`;
+  const eventType = read.eventType ?? "ANPR";
+  const pictures =
+    read.pictures === false
+      ? ""
+      : `<${p}pictureInfoList><${p}pictureInfo>${el("fileName", "licensePlatePicture.jpg")}${el("type", "licensePlatePicture")}</${p}pictureInfo>
+<${p}pictureInfo>${el("fileName", "detectionPicture.jpg")}${el("type", "detectionPicture")}</${p}pictureInfo></${p}pictureInfoList>`;
+  // Only a plate event carries the ANPR block; a heartbeat is the bare envelope.
+  const anpr =
+    eventType !== "ANPR" && eventType !== "vehicleDetection"
+      ? ""
+      : `<${p}ANPR>${el("country", "7")}${el("licensePlate", read.plate)}${el("line", "1")}
+${el("direction", read.direction ?? "forward")}${el("confidenceLevel", String(read.confidence ?? 94))}
+${el("plateType", "unknown")}${el("plateColor", "white")}${el("vehicleType", "SUVMPV")}
+<${p}vehicleInfo>${el("index", "1")}${el("color", "white")}${el("speed", "12")}${el("vehicleLogoRecog", "1036")}</${p}vehicleInfo>
+${pictures}
+</${p}ANPR>`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <${p}EventNotificationAlert version="2.0" ${xmlns}>
 ${el("ipAddress", "192.0.2.64")}${el("portNo", "80")}${el("protocol", "HTTP")}${el("channelID", "1")}
 ${el("dateTime", read.time ?? "2025-03-01T08:15:02+01:00")}${el("activePostCount", "1")}
-${el("eventType", read.eventType ?? "ANPR")}${el("eventState", "active")}${el("eventDescription", "ANPR")}
+${el("eventType", eventType)}${el("eventState", read.eventState ?? "active")}${el("eventDescription", eventType)}
 ${el("UUID", read.uuid ?? "5b0a1c9e-0000-4000-8000-000000000001")}
-<${p}ANPR>${el("country", "7")}${el("licensePlate", read.plate)}${el("line", "1")}
-${el("direction", read.direction ?? "forward")}${el("confidenceLevel", String(read.confidence ?? 94))}
-${el("plateType", "unknown")}${el("plateColor", "white")}${el("vehicleType", "SUVMPV")}
-<${p}vehicleInfo>${el("index", "1")}${el("color", "white")}${el("speed", "12")}${el("vehicleLogoRecog", "1036")}</${p}vehicleInfo>
-<${p}pictureInfoList><${p}pictureInfo>${el("fileName", "licensePlatePicture.jpg")}${el("type", "licensePlatePicture")}</${p}pictureInfo>
-<${p}pictureInfo>${el("fileName", "detectionPicture.jpg")}${el("type", "detectionPicture")}</${p}pictureInfo></${p}pictureInfoList>
-</${p}ANPR></${p}EventNotificationAlert>`;
+${anpr}</${p}EventNotificationAlert>`;
 }
 
 /** POST as the camera does: plain XML, or multipart with the XML part and two pictures. */

@@ -61,6 +61,11 @@ describe("Hikvision ISAPI EventNotificationAlert", () => {
     ]);
   });
 
+  it("reads the vehicleDetection alarm of specs/004 as a plate read", () => {
+    const read = adapter.parse(hikvisionXml({ plate: "KA777", eventType: "vehicleDetection" }), "UTC");
+    expect(read.plate.normalised).toBe("KA777");
+  });
+
   it("treats heartbeats and other events as not plate reads", () => {
     expect(() => adapter.parse(hikvisionXml({ plate: "AB1", eventType: "videoloss" }), "UTC")).toThrow(
       NotAPlateRead,
