@@ -9,6 +9,7 @@ import { adapter as generic } from "./generic.js";
 import { adapter as hikvisionAlertstream } from "./hikvision-alertstream.js";
 import { adapter as hikvisionIsapi } from "./hikvision-isapi.js";
 import { adapter as milesightHttp } from "./milesight-http.js";
+import { adapter as milesightTcp } from "./milesight-tcp/index.js";
 import { adapter as numberokEdge } from "./numberok-edge.js";
 import { adapter as onvif } from "./onvif.js";
 import type { CameraProtocol, LinkAdapter, PushAdapter } from "./types.js";
@@ -20,6 +21,7 @@ const PROTOCOLS: readonly CameraProtocol[] = [
   hikvisionIsapi,
   hikvisionAlertstream,
   numberokEdge,
+  milesightTcp,
   vivotekSocket,
   vivotekHttp,
   onvif,
