@@ -10,8 +10,9 @@ import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page, type WebSocketRoute } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestController, type TestController } from "../helpers/controller.js";
+import { type MilesightRead, pushMilesight } from "../sim/milesight-http.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const SHOTS = join(REPO, "test/e2e/__screenshots__");
@@ -22,6 +23,9 @@ const BLOCKED = "XY999ZZ";
 const LANE = "1";
 const BARRIER = "lane1.barrier";
 const PRESENCE = "lane1.presence";
+/** Every plate these scenarios read, to look for in URLs and the console. */
+const PLATES = /AB123CD|XY999ZZ|QQ ?12|CAM ?4711|PIC ?100[123]|RC ?2024/i;
+const CAM2_SECRET = "second-camera-secret-0123";
 
 /** Records every change of an I/O lamp or of the link indicator, so short pulses cannot be missed. */
 const RECORDER = `(() => {
@@ -41,6 +45,25 @@ const RECORDER = `(() => {
     }
   }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-state", "data-link"] });
 })();`;
+
+/** Runs in the page: a plate crop (200×48) or a full frame with a plate in it (480×270), as a JPEG data URL. */
+const DRAW_JPEG = `(kind) => {
+  const c = document.createElement("canvas");
+  [c.width, c.height] = kind === "plate" ? [200, 48] : [480, 270];
+  const g = c.getContext("2d");
+  g.fillStyle = kind === "plate" ? "#f4f4ee" : "#4b5563";
+  g.fillRect(0, 0, c.width, c.height);
+  const [x, y, w, h] = kind === "plate" ? [0, 0, 200, 48] : [200, 170, 90, 22];
+  g.fillStyle = "#f4f4ee";
+  g.fillRect(x, y, w, h);
+  g.strokeStyle = "#111";
+  g.lineWidth = 3;
+  g.strokeRect(x + 1, y + 1, w - 2, h - 2);
+  g.fillStyle = "#111";
+  g.font = "bold " + Math.round(h * 0.6) + "px monospace";
+  g.fillText("PIC", x + w * 0.12, y + h * 0.72);
+  return c.toDataURL("image/jpeg", 0.85);
+}`;
 
 interface ApiEvent {
   id: number;
@@ -83,6 +106,7 @@ describe("operator panel (browser)", () => {
   /** The signed-in page shared by the scenarios below, in order. */
   let page: Page;
   const consoleLines: string[] = [];
+  const requestUrls: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium`);
@@ -106,7 +130,15 @@ describe("operator panel (browser)", () => {
     await context.addInitScript({ content: RECORDER });
     page = await context.newPage();
     page.on("console", (m) => consoleLines.push(m.text()));
+    page.on("request", (r) => requestUrls.push(r.url()));
   }, 120_000);
+
+  // The scenarios share one page: each leaves it on the decisions list with no dialog open, even on failure.
+  afterEach(async () => {
+    if (!page || (await page.locator('[role="tablist"]').count()) === 0) return;
+    if (await page.locator("dialog[open]").count()) await page.keyboard.press("Escape");
+    await showView(page, "decisions");
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -150,6 +182,39 @@ describe("operator panel (browser)", () => {
       .toBeGreaterThan(before);
     if (!event) throw new Error("no event");
     return event;
+  }
+
+  /** Pushes a Milesight read as the demo camera and waits until the controller has logged its decision. */
+  async function pushRead(read: MilesightRead): Promise<ApiEvent> {
+    const before = (await newestEvent())?.id ?? 0;
+    const res = await pushMilesight(ctl.url, read, ctl.cameraSecret);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    let event: ApiEvent | undefined;
+    await expect
+      .poll(async () => {
+        event = await newestEvent();
+        return event?.id ?? 0;
+      })
+      .toBeGreaterThan(before);
+    if (!event) throw new Error("no event");
+    return event;
+  }
+
+  /** A real JPEG, encoded by the browser's own encoder (DRAW_JPEG). */
+  async function jpeg(p: Page, kind: "plate" | "full"): Promise<Buffer> {
+    const dataUrl = await p.evaluate<string>(`(${DRAW_JPEG})(${JSON.stringify(kind)})`);
+    const data = Buffer.from(dataUrl.slice(dataUrl.indexOf(",") + 1), "base64");
+    expect([data[0], data[1]]).toEqual([0xff, 0xd8]);
+    return data;
+  }
+
+  function camera(p: Page, id: string) {
+    return p.locator(`[data-testid="camera"][data-camera="${id}"]`);
+  }
+
+  async function showView(p: Page, view: "decisions" | "cameras"): Promise<void> {
+    await p.locator(`#tab-${view}`).click();
+    await p.locator(`#view-${view}`).waitFor();
   }
 
   function barrierActivations(): number {
@@ -225,6 +290,71 @@ describe("operator panel (browser)", () => {
     expect(await page.locator(`[data-io="${PRESENCE}"]`).getAttribute("data-state")).toMatch(/^(in)?active$/);
   }, 30_000);
 
+  it("shows the demo camera: idle until it pushes a read, then receiving, live", async () => {
+    await showView(page, "cameras");
+    const cam = camera(page, "cam1");
+    await cam.waitFor({ timeout: 10_000 });
+    const api1 = (await api<{ items: { id: string; name?: string }[] }>("/api/v1/cameras")).items;
+    expect(api1.map((c) => c.id)).toContain("cam1");
+    expect(await cam.textContent()).toContain(api1.find((c) => c.id === "cam1")?.name ?? "cam1");
+    expect(await cam.getByTestId("camera-lane").textContent()).toMatch(/Lane 1 · milesight-http/);
+    expect(await cam.getAttribute("data-state")).toBe("idle");
+    expect(await cam.getAttribute("data-tone")).toBe("warn");
+    expect(await cam.getByTestId("camera-last-read").textContent()).toMatch(/no reads yet/);
+
+    await pushRead({ plate: "CAM 4711" });
+    await page
+      .locator('[data-camera="cam1"][data-state="receiving"][data-tone="ok"]')
+      .waitFor({ timeout: 10_000 });
+    expect((await cam.getByTestId("camera-last-read").textContent())?.trim()).toMatch(
+      /^read (just now|\d+ s ago)$/,
+    );
+    expect((await cam.getByTestId("camera-rate").textContent())?.trim()).toBe("1/min");
+    expect(await page.getByTestId("tab-cameras").getAttribute("data-tone")).toBe("ok");
+  }, 30_000);
+
+  it("shows a camera added through the API without a reload, and its last error on tap and hover", async () => {
+    const created = await ctl.api("/api/v1/cameras", {
+      body: { id: "cam2", name: "Exit camera", protocol: "generic", lane: LANE, secret: CAM2_SECRET },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await showView(page, "cameras");
+    const cam = camera(page, "cam2");
+    await cam.waitFor({ timeout: 10_000 });
+    // The lane comes from the REST list the panel asks for when a camera message names a new camera.
+    await expect
+      .poll(() => cam.getByTestId("camera-lane").textContent(), { timeout: 10_000 })
+      .toMatch(/Lane 1 · generic/);
+    expect(await cam.textContent()).toContain("Exit camera");
+    expect(await cam.getAttribute("data-state")).toBe("idle");
+
+    // A malformed read from it: the controller notes an error, the panel turns the camera red.
+    const res = await fetch(`${ctl.url}/api/v1/ingest/generic`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-camera-secret": CAM2_SECRET },
+      body: JSON.stringify({ plate: 5 }),
+    });
+    expect(res.status).toBe(400);
+    await page.locator('[data-camera="cam2"][data-tone="bad"]').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId("tab-cameras").getAttribute("data-tone")).toBe("bad");
+    expect(await page.getByTestId("tab-cameras").textContent()).toMatch(/1 down/);
+
+    const summary = cam.locator("summary");
+    expect(await summary.getAttribute("title")).toMatch(/^Last error: malformed read/);
+    const error = cam.getByTestId("camera-error");
+    expect(await error.isVisible()).toBe(false);
+    await summary.click();
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/malformed read: body\.plate/);
+    // The keyboard folds it away again.
+    await summary.focus();
+    await page.keyboard.press("Enter");
+    await error.waitFor({ state: "hidden" });
+
+    // The other camera is unaffected.
+    expect(await camera(page, "cam1").getAttribute("data-tone")).toBe("ok");
+  }, 30_000);
+
   it("shows an allowed plate as allowed with its reason, and the barrier output flips on then off", async () => {
     await waitBarrierIdle();
     await clearLog(page);
@@ -280,9 +410,91 @@ describe("operator panel (browser)", () => {
     await expect.poll(() => lampStates(page, BARRIER), { timeout: 15_000 }).toEqual(["active", "inactive"]);
   }, 30_000);
 
+  it("shows a decision's details, and its pictures once they are saved", async () => {
+    const plateImage = await jpeg(page, "plate");
+    const fullImage = await jpeg(page, "full");
+    const first = await pushRead({ plate: "PIC 1001", confidence: 87, plateImage, fullImage });
+
+    // Tapping the row opens the details; the pictures wait in the controller's queue (2 of 5).
+    await row(page, first.id).locator("button").click();
+    const detail = page.locator(`[data-testid="decision-detail"][data-id="${first.id}"]`);
+    await detail.waitFor({ timeout: 10_000 });
+    expect(await detail.getByTestId("detail-reason").textContent()).toBe(first.reason);
+    expect(await detail.getByTestId("detail-camera").textContent()).toContain("cam1");
+    expect(await detail.textContent()).toContain("87 %");
+    const pending = detail.getByTestId("pictures-pending");
+    await pending.waitFor({ timeout: 10_000 });
+    expect(await pending.textContent()).toMatch(/saved shortly after the decision/);
+    await page.keyboard.press("Escape");
+    await detail.waitFor({ state: "detached" });
+
+    // Two more reads with two pictures each make six queued: the controller writes the batch now.
+    await pushRead({ plate: "PIC 1002", plateImage, fullImage });
+    await pushRead({ plate: "PIC 1003", plateImage, fullImage });
+    await expect
+      .poll(async () => (await api<{ items: unknown[] }>(`/api/v1/events/${first.id}/images`)).items.length, {
+        timeout: 15_000,
+      })
+      .toBe(2);
+
+    // Reopened from the keyboard, it asks again and shows both pictures.
+    await row(page, first.id).locator("button").focus();
+    await page.keyboard.press("Enter");
+    await detail.waitFor();
+    const imgs = detail.locator('[data-testid="picture"] img');
+    await expect.poll(() => imgs.count(), { timeout: 10_000 }).toBe(2);
+    expect(
+      await detail
+        .locator('[data-testid="picture"]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute("data-kind"))),
+    ).toEqual(["plate", "full"]);
+    await expect
+      .poll(
+        () =>
+          imgs.evaluateAll((els) =>
+            els.map((e) => {
+              const img = e as unknown as { complete: boolean; naturalWidth: number };
+              return img.complete && img.naturalWidth;
+            }),
+          ),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toEqual([200, 480]);
+    const srcs = await imgs.evaluateAll((els) => els.map((e) => e.getAttribute("src") ?? ""));
+    for (const src of srcs) expect(src).toMatch(/^blob:/);
+
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: join(SHOTS, "decision.png") });
+    expect(await detail.evaluate((d) => d.scrollWidth <= d.clientWidth)).toBe(true);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(800);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.screenshot({ path: join(SHOTS, "decision-1280.png") });
+    await page.setViewportSize({ width: 800, height: 480 });
+
+    // Closing lets go of the pictures: their object URLs no longer load.
+    await detail.getByRole("button", { name: "Close" }).click();
+    await detail.waitFor({ state: "detached" });
+    const stillLoads = await page.evaluate(
+      (urls: string[]) =>
+        Promise.all(
+          urls.map((u) =>
+            fetch(u).then(
+              () => true,
+              () => false,
+            ),
+          ),
+        ),
+      srcs,
+    );
+    expect(stillLoads).toEqual([false, false]);
+  }, 60_000);
+
   it("looks right at 800×480 and 1280×800", async () => {
     await waitBarrierIdle();
     await page.locator(`[data-io="${BARRIER}"][data-state="inactive"]`).waitFor();
+    await page.evaluate("document.activeElement?.blur()");
     await page.mouse.move(0, 0);
     await page.waitForTimeout(400); // let the lamp transitions finish
     await page.setViewportSize({ width: 800, height: 480 });
@@ -293,11 +505,26 @@ describe("operator panel (browser)", () => {
 
     // Nothing may overflow the kiosk screen sideways.
     expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(800);
+
+    await showView(page, "cameras");
+    await camera(page, "cam2").locator("summary").click();
+    await camera(page, "cam2").getByTestId("camera-error").waitFor();
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: join(SHOTS, "cameras.png") });
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(800);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.screenshot({ path: join(SHOTS, "cameras-1280.png") });
+    await page.setViewportSize({ width: 800, height: 480 });
   }, 30_000);
 
-  it("keeps plates out of the URL and the console", () => {
-    expect(page.url()).not.toMatch(/AB123CD|XY999ZZ|QQ1234/i);
-    expect(consoleLines.filter((l) => /AB123CD|XY999ZZ|qq ?12/i.test(l))).toEqual([]);
+  it("keeps plates out of the URL, the requests it makes and the console", () => {
+    expect(page.url()).not.toMatch(PLATES);
+    expect(
+      requestUrls.some((u) => u.includes("/images/")),
+      "the pictures were requested",
+    ).toBe(true);
+    expect(requestUrls.filter((u) => PLATES.test(decodeURIComponent(u)))).toEqual([]);
+    expect(consoleLines.filter((l) => PLATES.test(l))).toEqual([]);
   });
 
   it("reconnects by itself when the socket drops, and catches up", async () => {

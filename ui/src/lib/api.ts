@@ -34,8 +34,9 @@ export function apiUrl(path: string): URL {
   return new URL(path.replace(/^\/+/, ""), document.baseURI);
 }
 
-export async function apiRequest<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
+/** Sends a request; throws ApiError (UnauthorizedError for 401) unless the answer is a 2xx. */
+async function send(path: string, opts: RequestOptions, accept: string): Promise<Response> {
+  const headers: Record<string, string> = { accept };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: string | undefined;
   if (opts.body !== undefined) {
@@ -62,17 +63,8 @@ export async function apiRequest<T>(path: string, opts: RequestOptions = {}): Pr
   }
 
   if (res.status === 401) throw new UnauthorizedError();
-
-  const text = await res.text();
-  let data: unknown = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
-  }
   if (!res.ok) {
+    const data = parseJson(await res.text().catch(() => ""));
     const message =
       data &&
       typeof data === "object" &&
@@ -83,7 +75,27 @@ export async function apiRequest<T>(path: string, opts: RequestOptions = {}): Pr
         : `The controller answered ${res.status} ${res.statusText}`.trim();
     throw new ApiError(res.status, message);
   }
-  return data as T;
+  return res;
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+export async function apiRequest<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const res = await send(path, opts, "application/json");
+  return parseJson(await res.text()) as T;
+}
+
+/** Binary content (a picture): fetched with the token, since an <img src> cannot send one. */
+export async function apiBlob(path: string, opts: RequestOptions = {}): Promise<Blob> {
+  const res = await send(path, { timeoutMs: 20_000, ...opts }, "image/*");
+  return res.blob();
 }
 
 export function errorText(err: unknown): string {

@@ -1,10 +1,20 @@
 /**
- * The live view of the controller: lanes, I/O states and recent decisions, fed by the REST API on
+ * The live view of the controller: lanes, I/O states, cameras and recent decisions, fed by the REST API on
  * start and by the /api/v1/live WebSocket afterwards. One instance per signed-in session.
  */
-import { apiRequest, apiUrl, errorText, UnauthorizedError } from "./api";
-import { applyIo, backoffDelay, MAX_EVENTS, mergeEvents, parseMessage } from "./live-logic";
-import type { DecisionEvent, IoItem, Items, Lane, OpenResult } from "./types";
+import { apiBlob, apiRequest, apiUrl, errorText, UnauthorizedError } from "./api";
+import {
+  applyCameraList,
+  applyCameraStatus,
+  applyHelloCameras,
+  applyIo,
+  backoffDelay,
+  MAX_EVENTS,
+  mergeEvents,
+  parseMessage,
+  showableImages,
+} from "./live-logic";
+import type { Camera, CameraItem, DecisionEvent, EventImage, IoItem, Items, Lane, OpenResult } from "./types";
 
 export type LinkState = "connecting" | "live" | "reconnecting" | "stopped";
 
@@ -16,6 +26,7 @@ export class LiveStore {
   lanes = $state.raw<Lane[]>([]);
   io = $state<Record<string, IoItem>>({});
   events = $state.raw<DecisionEvent[]>([]);
+  cameras = $state.raw<Camera[]>([]);
   link = $state<LinkState>("connecting");
   /** Epoch ms of the next reconnect attempt while reconnecting. */
   retryAt = $state<number | null>(null);
@@ -32,6 +43,7 @@ export class LiveStore {
   #attempt = 0;
   #greeted = false;
   #stopped = false;
+  #camerasLoading = false;
 
   constructor(token: string, onUnauthorized: () => void) {
     this.#token = token;
@@ -58,6 +70,32 @@ export class LiveStore {
 
   laneName(id: string): string {
     return this.lanes.find((l) => l.id === id)?.name ?? `Lane ${id}`;
+  }
+
+  cameraName(id: string): string {
+    const camera = this.cameras.find((c) => c.id === id);
+    return camera?.name ? `${camera.name} (${id})` : id;
+  }
+
+  /** The event's stored pictures, plate crop first; empty until the controller has written them. */
+  async images(eventId: number): Promise<EventImage[]> {
+    try {
+      const res = await apiRequest<Items<unknown>>(`api/v1/events/${eventId}/images`, { token: this.#token });
+      return showableImages(Array.isArray(res?.items) ? res.items : []);
+    } catch (err) {
+      this.#checkAuth(err);
+      throw err;
+    }
+  }
+
+  /** One picture's bytes, for an object URL. */
+  async imageBlob(image: EventImage): Promise<Blob> {
+    try {
+      return await apiBlob(image.url, { token: this.#token });
+    } catch (err) {
+      this.#checkAuth(err);
+      throw err;
+    }
   }
 
   /** Pulse a lane's barrier. Throws ApiError with a guard-readable message on failure. */
@@ -91,13 +129,16 @@ export class LiveStore {
       apiRequest<Items<Lane>>("api/v1/lanes", { token }),
       apiRequest<Items<IoItem>>("api/v1/io", { token }),
       apiRequest<Items<DecisionEvent>>(`api/v1/events?limit=${MAX_EVENTS}`, { token }),
+      apiRequest<Items<CameraItem>>("api/v1/cameras", { token }),
     ]);
     if (this.#stopped) return;
-    const [lanes, io, events] = results;
+    const [lanes, io, events, cameras] = results;
     // The hello message carries lanes too; the REST answer only fills in if it came first.
     if (lanes.status === "fulfilled" && !this.#greeted) this.lanes = lanes.value.items;
     if (io.status === "fulfilled") for (const item of io.value.items) applyIo(this.io, item);
     if (events.status === "fulfilled") this.events = mergeEvents(this.events, events.value.items);
+    if (cameras.status === "fulfilled")
+      this.cameras = applyCameraList(this.cameras, cameras.value.items, this.#greeted);
     const failed = results.find((r) => r.status === "rejected");
     if (failed) {
       this.#checkAuth(failed.reason);
@@ -113,6 +154,23 @@ export class LiveStore {
       if (!this.#stopped) this.events = mergeEvents(this.events, res.items);
     } catch (err) {
       this.#checkAuth(err);
+    }
+  }
+
+  /**
+   * Camera messages carry the status only: a camera first seen there (just added) gets its name and lane
+   * from the REST list. One request at a time; a camera still missing afterwards waits for its next message.
+   */
+  async #loadCameraInfo(): Promise<void> {
+    if (this.#camerasLoading) return;
+    this.#camerasLoading = true;
+    try {
+      const res = await apiRequest<Items<CameraItem>>("api/v1/cameras", { token: this.#token });
+      if (!this.#stopped) this.cameras = applyCameraList(this.cameras, res.items, this.#greeted);
+    } catch (err) {
+      this.#checkAuth(err);
+    } finally {
+      this.#camerasLoading = false;
     }
   }
 
@@ -160,12 +218,18 @@ export class LiveStore {
           this.#attempt = 0;
           this.lanes = msg.lanes;
           for (const item of msg.io) applyIo(this.io, item);
+          if (msg.cameras) this.cameras = applyHelloCameras(this.cameras, msg.cameras);
           this.link = "live";
           this.problem = null;
           // Decisions made while the socket was down are only in the log: fetch them.
           if (reconnected) void this.#reloadEvents();
+          if (this.cameras.some((c) => c.lane === null)) void this.#loadCameraInfo();
           break;
         }
+        case "camera":
+          this.cameras = applyCameraStatus(this.cameras, msg.camera);
+          if (this.cameras.find((c) => c.id === msg.camera.id)?.lane === null) void this.#loadCameraInfo();
+          break;
         case "decision":
           this.arrivedLive.add(msg.event.id);
           this.events = mergeEvents(this.events, [msg.event]);

@@ -37,6 +37,56 @@ export interface DecisionEvent {
   latencyMs: number | null;
 }
 
+export type CameraState = "disabled" | "idle" | "receiving" | "connecting" | "connected" | "disconnected";
+
+/** A camera's live status: in GET /cameras, the live hello (`cameras`) and `camera` messages. */
+export interface CameraStatus {
+  id: string;
+  protocol: string;
+  /** push: the camera posts to the controller; link: the controller holds a connection to it. */
+  transport: "push" | "link";
+  state: CameraState;
+  detail: string | null;
+  /** ISO timestamp of the last state change. */
+  since: string;
+  lastReadAt: string | null;
+  reads: number;
+  /** Reads in the 60 s before the status was sent. */
+  readsPerMinute: number;
+  errors: number;
+  lastError: { at: string; message: string } | null;
+}
+
+/** One item of GET /cameras (only the fields the panel uses; secrets are never sent). */
+export interface CameraItem {
+  id: string;
+  name?: string;
+  protocol: string;
+  lane: string;
+  enabled: boolean;
+  status: CameraStatus;
+}
+
+/** What the panel shows per camera: the status always, the configuration once the REST list has it. */
+export interface Camera {
+  id: string;
+  name: string | null;
+  /** Lane id; null until GET /cameras has answered for a camera first seen on the socket. */
+  lane: string | null;
+  status: CameraStatus;
+}
+
+export type ImageKind = "plate" | "full" | "evidence";
+
+/** One stored picture of an event (GET /events/{id}/images). `path` holds the plate: never show or log it. */
+export interface EventImage {
+  id: number;
+  kind: ImageKind;
+  bytes: number;
+  /** API path of the bytes, relative to the controller's root; needs the bearer token. */
+  url: string;
+}
+
 export interface Health {
   status: string;
   version: string;
@@ -52,6 +102,8 @@ export interface Items<T> {
 }
 
 export type LiveMessage =
-  | { type: "hello"; lanes: Lane[]; io: IoItem[] }
+  /** `cameras` is null when the controller sent none (an older controller). */
+  | { type: "hello"; lanes: Lane[]; io: IoItem[]; cameras: CameraStatus[] | null }
+  | { type: "camera"; camera: CameraStatus }
   | { type: "decision"; event: DecisionEvent }
   | ({ type: "io" } & IoItem);
