@@ -6,7 +6,7 @@
  * Prints a table and writes bench/results/latest.json. `--quick` runs a small version (for CI smoke).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -17,49 +17,14 @@ import { ListsRepo } from "../firmware/store/lists-repo.js";
 import { projectRoot } from "../firmware/util/paths.js";
 import { milesightPayload } from "../test/sim/milesight-http.js";
 import { benchPlate, cameraSecret, LANES, prepareDataDir } from "./fixture.js";
+import { cpuMs, profileArgs, rssMb } from "./process.js";
+import { type Stats, stats } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
 const LIST_SIZE = quick ? 50_000 : 1_000_000;
 const REQUESTS = quick ? 1_000 : 10_000;
 const WARMUP = quick ? 300 : 2_000;
 const TOKEN = "bench-admin-token-0123456789abcdef";
-
-interface Stats {
-  n: number;
-  p50: number;
-  p99: number;
-  mean: number;
-  max: number;
-}
-
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
-  return {
-    n: s.length,
-    p50: at(0.5),
-    p99: at(0.99),
-    mean: s.reduce((a, b) => a + b, 0) / s.length,
-    max: s[s.length - 1] as number,
-  };
-}
-
-function cpuMs(pid: number): number {
-  // utime + stime in clock ticks (fields 14 and 15 of /proc/<pid>/stat); Linux ticks are 100 Hz.
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssMb(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
-}
-
-function profileArgs(): string[] {
-  const dir = process.env.PORTCULLIS_BENCH_PROFILE;
-  return dir ? ["--cpu-prof", "--cpu-prof-dir", dir] : [];
-}
 
 async function startServer(
   dataDir: string,

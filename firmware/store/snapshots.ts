@@ -74,6 +74,8 @@ export class SnapshotWriter {
   private queuedBytes = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
+  /** Folders known to exist: one mkdir per folder, not per picture. */
+  private readonly folders = new Set<string>();
   private readonly clockParts: Intl.DateTimeFormat;
 
   constructor(
@@ -150,11 +152,16 @@ export class SnapshotWriter {
 
   private async write(batch: SnapshotJob[]): Promise<void> {
     const rows: Omit<StoredImage, "id">[] = [];
-    for (const job of batch)
+    for (const job of batch) {
+      const paths = this.pathsFor(job);
       for (const [i, image] of job.images.entries()) {
-        const file = join(this.dir, this.pathFor(job, image, job.images.slice(0, i)));
+        const file = join(this.dir, paths[i] as string);
         try {
-          await mkdir(dirname(file), { recursive: true });
+          const folder = dirname(file);
+          if (!this.folders.has(folder)) {
+            await mkdir(folder, { recursive: true });
+            this.folders.add(folder);
+          }
           await writeFile(file, image.data, { mode: 0o640 });
           rows.push({
             eventId: job.eventId,
@@ -163,9 +170,12 @@ export class SnapshotWriter {
             bytes: image.data.length,
           });
         } catch (err) {
+          // A folder removed behind our back (a purge) is created again next time.
+          this.folders.clear();
           this.log.error({ err, eventId: job.eventId }, "snapshot could not be written");
         }
       }
+    }
     try {
       if (rows.length) this.store.db.insert(eventImages).values(rows).run();
     } catch (err) {
@@ -173,8 +183,8 @@ export class SnapshotWriter {
     }
   }
 
-  /** The specs/000 path of one picture; `before` are the event's pictures already named. */
-  pathFor(job: SnapshotJob, image: ReadImage, before: readonly ReadImage[]): string {
+  /** The specs/000 path of each of the job's pictures, in order. */
+  pathsFor(job: SnapshotJob): string[] {
     const parts = Object.fromEntries(this.clockParts.formatToParts(job.at).map((p) => [p.type, p.value]));
     const { year, month, day, hour, minute, second } = parts as Record<string, string>;
     const ms = pad(job.at % 1000, 3);
@@ -195,13 +205,14 @@ export class SnapshotWriter {
       country(job.extras),
       movement(job.direction, job.camera.role),
     ].join("_");
-    const sameKind = before.filter((b) => b.kind === image.kind).length;
-    const suffix =
-      image.kind === "full"
-        ? sameKind
-          ? `_full${sameKind + 1}`
-          : ""
-        : `_${image.kind}${sameKind ? sameKind + 1 : ""}`;
-    return join(`${year}.${month}`, `${day}`, sid, pad(channel), `${stem}${suffix}.${image.ext}`);
+    const folder = join(`${year}.${month}`, `${day}`, sid, pad(channel));
+    const seen = new Map<ImageKind, number>();
+    return job.images.map((image) => {
+      const nth = (seen.get(image.kind) ?? 0) + 1;
+      seen.set(image.kind, nth);
+      const number = nth > 1 ? String(nth) : "";
+      const suffix = image.kind === "full" ? (number ? `_full${number}` : "") : `_${image.kind}${number}`;
+      return join(folder, `${stem}${suffix}.${image.ext}`);
+    });
   }
 }
