@@ -231,6 +231,7 @@ async function main(): Promise<void> {
     const store = openStore(dataDir);
     let rows: { latency: number; received: number; relay: number; camera: string }[];
     let images: number;
+    let picturesPerCamera: Record<string, number>;
     try {
       rows = store.sqlite
         .prepare(
@@ -238,6 +239,15 @@ async function main(): Promise<void> {
         )
         .all() as typeof rows;
       images = (store.sqlite.prepare("select count(*) as n from event_images").get() as { n: number }).n;
+      picturesPerCamera = Object.fromEntries(
+        (
+          store.sqlite
+            .prepare(
+              "select e.camera_id as camera, count(*) as n from event_images i join events e on e.id = i.event_id group by e.camera_id",
+            )
+            .all() as { camera: string; n: number }[]
+        ).map((r) => [r.camera, r.n]),
+      );
     } finally {
       store.close();
     }
@@ -268,6 +278,7 @@ async function main(): Promise<void> {
       decided: measured.length,
       decidedPerCamera: perCamera,
       picturesStored: images,
+      picturesPerCamera,
       sendErrors: errors.slice(0, 10),
       sustainedReadsPerS: sustained,
       serverCpuPerReadMs: serverCpuMs / total,

@@ -154,6 +154,7 @@ export class Gate {
       direction: read.direction,
       extras: read.extras,
       images: read.images,
+      laterImages: read.laterImages,
     });
     return { status: "decided", event, stored };
   }

@@ -10,11 +10,10 @@
  * attempts back off exponentially with jitter, capped; a refused login waits the cap at once, so a wrong
  * password cannot lock the camera's account. A bad part is reported and skipped; the stream goes on.
  *
- * Pictures: the parts after an ANPR alert's XML, up to the next XML part, are its pictures. A read whose
- * alert announces no pictures (no pictureInfoList, no picNum) is reported at once; otherwise it waits for
- * the announced pictures, at most PICTURE_WAIT_MS (the camera sends them right behind the XML, so on a
- * LAN they take milliseconds), and is reported with whatever arrived: the barrier never waits longer for
- * a picture. A picture with no alert waiting for it is dropped.
+ * Pictures: the parts after an ANPR alert's XML, up to the next XML part, are its pictures. The read is
+ * reported as soon as its XML is in — the barrier never waits for a picture — and its `laterImages`
+ * resolve when the announced pictures have arrived, the next XML part comes, or PICTURE_WAIT_MS has
+ * passed, with whatever arrived. A picture with no alert waiting for it is dropped.
  */
 import type { ClientRequest, IncomingMessage } from "node:http";
 import { request as httpRequest } from "node:http";
@@ -32,11 +31,12 @@ import {
   MAX_IMAGE_BYTES,
   NotAPlateRead,
   type PlateRead,
+  type ReadImage,
 } from "./types.js";
 
 export const ALERT_STREAM_PATH = "/ISAPI/Event/notification/alertStream";
 /** The longest a read waits for the pictures its alert announced. */
-export const PICTURE_WAIT_MS = 250;
+export const PICTURE_WAIT_MS = 5000;
 const HEADER_BLOCK_BYTES = 8 * 1024;
 
 const Settings = Type.Object(
@@ -116,18 +116,17 @@ export interface AssemblerOutput {
   onOther(message: string): void;
 }
 
-interface PendingRead {
-  read: PlateRead;
-  receivedMono: number;
+interface PendingPictures {
   announced: number;
   pictures: MultipartPart[];
+  deliver(images: ReadImage[]): void;
 }
 
 /** Turns the stream's parts into reads: an ANPR alert and the pictures after it become one read. */
 export class AlertAssembler {
   /** Heartbeats and other alerts that are no plate read: a camera that sends none cannot be told from a dead one. */
   heartbeats = 0;
-  private pending: PendingRead | null = null;
+  private pending: PendingPictures | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -162,30 +161,24 @@ export class AlertAssembler {
       this.out.onRead(alert.read, part.startedMono);
       return;
     }
-    this.pending = {
-      read: alert.read,
-      receivedMono: part.startedMono,
-      announced: alert.pictures,
-      pictures: [],
-    };
-    this.timer = setTimeout(() => {
-      try {
-        this.flush();
-      } catch (err) {
-        this.out.onError(`read handling failed: ${(err as Error).message}`);
-      }
-    }, this.pictureWaitMs);
+    // Decide now; the pictures (a large scene picture takes a while) join the event when they are in.
+    let deliver: (images: ReadImage[]) => void = () => {};
+    alert.read.laterImages = new Promise((resolve) => {
+      deliver = resolve;
+    });
+    this.pending = { announced: alert.pictures, pictures: [], deliver };
+    this.timer = setTimeout(() => this.flush(), this.pictureWaitMs);
+    this.out.onRead(alert.read, part.startedMono);
   }
 
-  /** Report the waiting read with the pictures it has (at the wait's end, the next XML, or the stream's end). */
+  /** Hand the waiting read its pictures (all announced ones in, the next XML, the wait over, or the end). */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const pending = this.pending;
     if (!pending) return;
     this.pending = null;
-    pending.read.images = new MultipartBody(pending.pictures).images();
-    this.out.onRead(pending.read, pending.receivedMono);
+    pending.deliver(new MultipartBody(pending.pictures).images());
   }
 }
 

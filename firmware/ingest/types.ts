@@ -26,6 +26,12 @@ export interface PlateRead {
   extras: Record<string, string | number | boolean>;
   /** Pictures sent with the read, decoded. Stored off the hot path by the snapshot writer. */
   images: ReadImage[];
+  /**
+   * Pictures still on their way when the read was reported (a camera that streams them after the plate):
+   * the decision never waits for them. Resolves with them, or with what arrived by the adapter's deadline;
+   * never rejects.
+   */
+  laterImages?: Promise<ReadImage[]>;
 }
 
 export type ImageKind = "plate" | "full" | "evidence";

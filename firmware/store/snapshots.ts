@@ -30,6 +30,8 @@ export interface SnapshotJob {
   direction: Direction | null;
   extras: Record<string, string | number | boolean>;
   images: readonly ReadImage[];
+  /** Pictures still arriving (see PlateRead.laterImages): the job is queued once they are in. */
+  laterImages?: Promise<ReadImage[]> | undefined;
 }
 
 export interface StoredImage {
@@ -74,6 +76,8 @@ export class SnapshotWriter {
   private queuedBytes = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
+  /** Jobs whose pictures are still arriving. */
+  private readonly waiting = new Set<Promise<void>>();
   /** Folders known to exist: one mkdir per folder, not per picture. */
   private readonly folders = new Set<string>();
   private readonly clockParts: Intl.DateTimeFormat;
@@ -98,6 +102,15 @@ export class SnapshotWriter {
   }
 
   enqueue(job: SnapshotJob): void {
+    const { laterImages } = job;
+    if (laterImages) {
+      const waiting = laterImages.then((later) => {
+        this.waiting.delete(waiting);
+        this.enqueue({ ...job, images: [...job.images, ...later], laterImages: undefined });
+      });
+      this.waiting.add(waiting);
+      return;
+    }
     if (job.images.length === 0) return;
     const bytes = job.images.reduce((sum, image) => sum + image.data.length, 0);
     if (this.queuedBytes + bytes > MAX_QUEUED_BYTES) {
@@ -111,15 +124,20 @@ export class SnapshotWriter {
     this.queuedBytes += bytes;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    if (this.queuedImages() >= SNAPSHOT_BATCH) void this.flush();
+    if (this.queuedImages() >= SNAPSHOT_BATCH) void this.flushQueued();
     else {
-      this.idleTimer = setTimeout(() => void this.flush(), SNAPSHOT_IDLE_MS);
+      this.idleTimer = setTimeout(() => void this.flushQueued(), SNAPSHOT_IDLE_MS);
       this.idleTimer.unref();
     }
   }
 
-  /** Write everything queued; resolves when it is on disk and recorded. Never rejects. */
-  flush(): Promise<void> {
+  /** Write everything queued (and pictures still arriving, once in); resolves when on disk. Never rejects. */
+  async flush(): Promise<void> {
+    await Promise.all(this.waiting);
+    return this.flushQueued();
+  }
+
+  private flushQueued(): Promise<void> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     const batch = this.queue;

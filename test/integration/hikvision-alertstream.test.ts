@@ -128,16 +128,22 @@ describe("Hikvision arming mode (alertStream) against the simulated camera", () 
       extras: { country: "7", vehicleType: "SUVMPV", vehicleColor: "white", channelId: "1" },
     });
     expect(read.extras.uuid).toMatch(/^[0-9a-f]{32}$/);
-    expect(read.images.map((i) => [i.kind, i.ext, i.data.length])).toEqual([
+    // The read comes as soon as its XML is in; the pictures follow it.
+    const pictures = (await read.laterImages) ?? [];
+    expect(pictures.map((i) => [i.kind, i.ext, i.data.length])).toEqual([
       ["plate", "jpg", TINY_JPEG.length],
       ["full", "jpg", SCENE_JPEG.length],
     ]);
-    expect(read.images[1]?.data.equals(SCENE_JPEG)).toBe(true);
+    expect(pictures[1]?.data.equals(SCENE_JPEG)).toBe(true);
 
     // Without pictures the read comes alone; nothing else was reported on the way.
     await camera?.sendPlate({ plate: "XY999ZZ" });
     const second = await rec.next(isRead, 2);
-    expect([second.read.plate.normalised, second.read.images]).toEqual(["XY999ZZ", []]);
+    expect([second.read.plate.normalised, second.read.images, second.read.laterImages]).toEqual([
+      "XY999ZZ",
+      [],
+      undefined,
+    ]);
     expect(rec.entries.filter((e) => e.type === "error")).toEqual([]);
   });
 
@@ -312,6 +318,14 @@ describe("Hikvision arming mode in a running controller", () => {
         { timeout: 10_000, interval: 50 },
       );
       expect(barrierOpens()).toBe(before + 1);
+      // The pictures that followed the alert are stored with its event (written at stop at the latest).
+      const restarted = await tc.restart();
+      const { items } = (await restarted.api(`/api/v1/events/${event.id}/images`)).body;
+      expect(items.map((i: any) => [i.kind, i.bytes])).toEqual([
+        ["plate", TINY_JPEG.length],
+        ["full", SCENE_JPEG.length],
+      ]);
+      await restarted.stop();
     } finally {
       await tc.stop();
       tc.cleanup();
