@@ -132,9 +132,9 @@ export async function startHikvisionCamera(opts: HikvisionCameraOptions): Promis
   const broadcast = async (parts: Buffer[]): Promise<void> => {
     const live = [...streams].filter(([, s]) => !s.frozen).map(([res]) => res);
     await Promise.all(
-      live.map(async (res) => {
-        for (const part of parts) await write(res, part);
-      }),
+      // One write per event, as the camera does: an alert's pictures follow its XML with nothing between
+      // them (no heartbeat, no other alert), however many events are sent at once.
+      live.map((res) => write(res, Buffer.concat(parts))),
     );
   };
 
