@@ -37,6 +37,8 @@ const FULL_JPEG = fakeJpeg(48 * 1024);
 interface BenchCamera {
   id: string;
   protocol: string;
+  /** Pictures each of its reads carries. */
+  pictures: number;
   config: Record<string, unknown>;
   send(plate: string): Promise<unknown>;
   close(): Promise<void>;
@@ -57,9 +59,15 @@ function freePort(): Promise<number> {
 
 /** The ten cameras: the sims that the controller connects to are started here, before it. */
 async function cameras(url: () => string): Promise<BenchCamera[]> {
-  const push = (id: string, protocol: string, send: (plate: string) => Promise<unknown>): BenchCamera => ({
+  const push = (
+    id: string,
+    protocol: string,
+    pictures: number,
+    send: (plate: string) => Promise<unknown>,
+  ): BenchCamera => ({
     id,
     protocol,
+    pictures,
     config: { secret: secretOf(id) },
     send,
     close: async () => {},
@@ -67,6 +75,7 @@ async function cameras(url: () => string): Promise<BenchCamera[]> {
   const link = async (
     id: string,
     protocol: string,
+    pictures: number,
     camera: {
       port: number;
       sendPlate(p: { plate: string; images?: boolean }): Promise<void>;
@@ -75,6 +84,7 @@ async function cameras(url: () => string): Promise<BenchCamera[]> {
   ): Promise<BenchCamera> => ({
     id,
     protocol,
+    pictures,
     config: { connection: { host: "127.0.0.1", port: camera.port, ...credentials } },
     send: (plate) => camera.sendPlate({ plate, images: true }),
     close: () => camera.close(),
@@ -82,42 +92,46 @@ async function cameras(url: () => string): Promise<BenchCamera[]> {
   const vivotekPort = await freePort();
   let vivotek: Awaited<ReturnType<typeof connectVivotekSocketCamera>> | null = null;
   return [
-    push("ms-http-1", "milesight-http", (plate) =>
+    push("ms-http-1", "milesight-http", 2, (plate) =>
       pushMilesight(url(), { plate, plateImage: PLATE_JPEG, fullImage: FULL_JPEG }, secretOf("ms-http-1")),
     ),
-    push("ms-http-2", "milesight-http", (plate) =>
+    push("ms-http-2", "milesight-http", 2, (plate) =>
       pushMilesight(
         url(),
         { plate, plateImage: PLATE_JPEG, fullImage: FULL_JPEG, generation: "title" },
         secretOf("ms-http-2"),
       ),
     ),
-    push("hik-isapi-1", "hikvision-isapi", (plate) =>
+    push("hik-isapi-1", "hikvision-isapi", 2, (plate) =>
       pushHikvision(url(), { plate }, { multipart: true, secret: secretOf("hik-isapi-1") }),
     ),
-    push("hik-isapi-2", "hikvision-isapi", (plate) =>
+    push("hik-isapi-2", "hikvision-isapi", 2, (plate) =>
       pushHikvision(url(), { plate }, { multipart: true, secret: secretOf("hik-isapi-2") }),
     ),
-    push("numberok-1", "numberok-edge", (plate) => pushEdge(url(), { plate }, secretOf("numberok-1"))),
+    push("numberok-1", "numberok-edge", 1, (plate) => pushEdge(url(), { plate }, secretOf("numberok-1"))),
     await link(
       "ms-tcp-1",
       "milesight-tcp",
+      2,
       await startMilesightTcpCamera({ host: "127.0.0.1", ...credentials }),
     ),
     await link(
       "ms-tcp-2",
       "milesight-tcp",
+      2,
       await startMilesightTcpCamera({ host: "127.0.0.1", ...credentials }),
     ),
     await link(
       "hik-arm-1",
       "hikvision-alertstream",
+      2,
       await startHikvisionCamera({ ...credentials, heartbeatMs: 10_000 }),
     ),
-    await link("onvif-1", "onvif", await startOnvifCamera(credentials)),
+    await link("onvif-1", "onvif", 0, await startOnvifCamera(credentials)),
     {
       id: "vivotek-1",
       protocol: "vivotek-socket",
+      pictures: 1,
       config: { addresses: ["127.0.0.1"], connection: { listenPort: vivotekPort, host: "127.0.0.1" } },
       async send(plate) {
         vivotek ??= await connectVivotekSocketCamera({
@@ -258,6 +272,11 @@ async function main(): Promise<void> {
       list.map((c) => [c.id, measured.filter((r) => r.camera === c.id).length]),
     );
     const latency = stats(measured.map((r) => r.latency));
+    // Every stored read (warm-up included) with all the pictures its camera sent.
+    const picturesExpected = rows.reduce(
+      (sum, r) => sum + (list.find((c) => c.id === r.camera)?.pictures ?? 0),
+      0,
+    );
     const sustained = measured.length / ((last - first) / 1000);
     const machine = {
       cpu: cpus()[0]?.model ?? "unknown",
@@ -278,6 +297,7 @@ async function main(): Promise<void> {
       decided: measured.length,
       decidedPerCamera: perCamera,
       picturesStored: images,
+      picturesExpected,
       picturesPerCamera,
       sendErrors: errors.slice(0, 10),
       sustainedReadsPerS: sustained,
@@ -286,6 +306,7 @@ async function main(): Promise<void> {
       targets: {
         "≥ 500 reads/s sustained across 10 cameras": measured.length === total && sustained >= 500,
         "receipt-to-relay p99 < 10 ms under that load": latency.p99 < 10,
+        "every picture stored": images === picturesExpected,
       },
     };
     const out = join(projectRoot(), "bench", "results", quick ? "cameras-quick.json" : "cameras.json");
@@ -298,7 +319,7 @@ async function main(): Promise<void> {
       "offered (reads/s)": { value: RATE },
       "sent / decided and stored": { value: `${total} / ${measured.length}` },
       "sustained (reads/s)": { value: Math.round(sustained) },
-      "pictures stored": { value: images },
+      "pictures stored / sent": { value: `${images} / ${picturesExpected}` },
       "server CPU per read (ms)": { value: (serverCpuMs / total).toFixed(2) },
       "receipt→relay p50 / p99 / max (ms)": {
         value: `${latency.p50.toFixed(2)} / ${latency.p99.toFixed(2)} / ${latency.max.toFixed(2)}`,

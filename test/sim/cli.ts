@@ -233,7 +233,8 @@ async function watchDecisions(): Promise<WebSocket | null> {
     const msg = JSON.parse(data.toString());
     if (msg.type === "decision" && msg.event.cameraId === cameraId)
       console.log(
-        `  ${msg.event.plate}: ${msg.event.decision} — ${msg.event.reason} (${msg.event.latencyMs} ms)`,
+        `  ${msg.event.plate}: ${msg.event.decision} — ${msg.event.reason}` +
+          (msg.event.latencyMs === null ? " (no relay)" : ` (relay after ${msg.event.latencyMs} ms)`),
       );
   });
   await new Promise((resolve, reject) => {
