@@ -15,11 +15,13 @@
  * resolve when the announced pictures have arrived, the next XML part comes, or PICTURE_WAIT_MS has
  * passed, with whatever arrived. A picture with no alert waiting for it is dropped.
  */
+
 import type { ClientRequest, IncomingMessage } from "node:http";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { performance } from "node:perf_hooks";
 import { type Static, Type } from "typebox";
+import { backoffMs, backoffSettings } from "./backoff.js";
 import { MAX_XML_BYTES, parseAlert } from "./hikvision-isapi.js";
 import { DigestSession, digestChallenge } from "./http-digest.js";
 import { MultipartBody, type MultipartPart } from "./multipart.js";
@@ -71,18 +73,7 @@ const Settings = Type.Object(
       default: 10_000,
       description: "connect and get the camera's answer within this long, or try again",
     }),
-    backoffMinMs: Type.Integer({
-      minimum: 10,
-      maximum: 600_000,
-      default: 1000,
-      description: "first retry delay",
-    }),
-    backoffMaxMs: Type.Integer({
-      minimum: 10,
-      maximum: 3_600_000,
-      default: 60_000,
-      description: "longest retry delay; also the wait after refused credentials",
-    }),
+    ...backoffSettings(60_000),
   },
   { additionalProperties: false },
 );
@@ -365,12 +356,7 @@ class AlertStreamLink {
   }
 
   private retry(reason: string, refused: boolean): void {
-    const base = refused
-      ? this.s.backoffMaxMs
-      : Math.min(this.s.backoffMaxMs, this.s.backoffMinMs * 2 ** Math.min(this.failures, 30));
-    this.failures++;
-    // Jitter so that cameras lost together (a switch reboot) do not all come back in the same instant.
-    const delay = base / 2 + (Math.random() * base) / 2;
+    const delay = backoffMs(this.failures++, this.s, refused);
     this.context.onStatus("disconnected", `${reason}; retrying in ${Math.round(delay)} ms`);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;

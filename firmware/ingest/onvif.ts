@@ -14,7 +14,9 @@
  * (GetSystemDateAndTime, which needs no credentials) and, if the two clocks differ, signs with the
  * camera's time and tries once more.
  */
+
 import { type Static, Type } from "typebox";
+import { backoffMs, backoffSettings } from "./backoff.js";
 import { type Notification, plateReadOf, pullResultOf, topicMatches } from "./onvif-events.js";
 import {
   buildEnvelope,
@@ -80,8 +82,7 @@ export const settings = Type.Object(
       default: 10,
       description: "how long a camera may take to answer (on top of the pull timeout for PullMessages)",
     }),
-    backoffMinMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
-    backoffMaxMs: Type.Integer({ minimum: 10, maximum: 600_000, default: 30_000 }),
+    ...backoffSettings(30_000),
   },
   { additionalProperties: false },
 );
@@ -101,12 +102,6 @@ const CONCRETE_SET = "http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet
 const UNSUBSCRIBE_TIMEOUT_MS = 2000;
 /** Clocks closer than this are taken as equal: `Created` has whole seconds. */
 const SKEW_TOLERANCE_MS = 2000;
-
-/** Exponential backoff with jitter: half the ceiling plus a random half, the ceiling doubling per failure. */
-export function backoffMs(failures: number, minMs: number, maxMs: number, random = Math.random): number {
-  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(failures, 20));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -205,7 +200,7 @@ class OnvifLink implements CameraLink {
         this.context.onError(reason);
         this.context.onStatus("disconnected", reason);
         await this.unsubscribe();
-        await sleep(backoffMs(failures++, this.s.backoffMinMs, this.s.backoffMaxMs), this.abort.signal);
+        await sleep(backoffMs(failures++, this.s), this.abort.signal);
       }
     }
     await this.unsubscribe();

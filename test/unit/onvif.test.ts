@@ -1,6 +1,6 @@
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { backoffMs } from "../../firmware/ingest/onvif.js";
+import { backoffMs } from "../../firmware/ingest/backoff.js";
 import {
   type Notification,
   parsePullMessages,
@@ -247,11 +247,13 @@ describe("PullMessages replies", () => {
 });
 
 describe("reconnecting", () => {
-  it("backs off exponentially with jitter, capped", () => {
-    expect(backoffMs(0, 100, 1000, () => 0)).toBe(50);
-    expect(backoffMs(0, 100, 1000, () => 1)).toBe(100);
-    expect(backoffMs(3, 100, 1000, () => 1)).toBe(800);
-    expect(backoffMs(30, 100, 1000, () => 1)).toBe(1000);
-    expect(backoffMs(30, 100, 1000, () => 0)).toBe(500);
+  it("backs off exponentially with jitter, capped; refused credentials wait the cap at once", () => {
+    const S = { backoffMinMs: 100, backoffMaxMs: 1000 };
+    expect(backoffMs(0, S, false, () => 0)).toBe(50);
+    expect(backoffMs(0, S, false, () => 1)).toBe(100);
+    expect(backoffMs(3, S, false, () => 1)).toBe(800);
+    expect(backoffMs(30, S, false, () => 1)).toBe(1000);
+    expect(backoffMs(30, S, false, () => 0)).toBe(500);
+    expect(backoffMs(0, S, true, () => 1)).toBe(1000);
   });
 });

@@ -9,9 +9,11 @@
  * catches a dead peer below that. Failed attempts back off exponentially with jitter, capped; a refused
  * login waits the cap at once, so a wrong password cannot lock the camera's account.
  */
+
 import { createConnection, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { type Static, Type } from "typebox";
+import { backoffMs, backoffSettings } from "../backoff.js";
 import { IngestError, type LinkAdapter, type LinkContext, NotAPlateRead } from "../types.js";
 import { Command, type Frame, FrameDecoder, hex, isFrame } from "./frames.js";
 import {
@@ -57,18 +59,7 @@ const Settings = Type.Object(
       default: 15_000,
       description: "TCP keepalive delay (detects a dead peer at the socket level)",
     }),
-    backoffMinMs: Type.Integer({
-      minimum: 10,
-      maximum: 600_000,
-      default: 1000,
-      description: "first retry delay",
-    }),
-    backoffMaxMs: Type.Integer({
-      minimum: 10,
-      maximum: 3_600_000,
-      default: 60_000,
-      description: "longest retry delay; also the wait after a refused login",
-    }),
+    ...backoffSettings(60_000),
   },
   { additionalProperties: false },
 );
@@ -255,13 +246,7 @@ class MilesightTcpLink {
   }
 
   private retry(authRefused: boolean): void {
-    const base = authRefused
-      ? this.s.backoffMaxMs
-      : Math.min(this.s.backoffMaxMs, this.s.backoffMinMs * 2 ** Math.min(this.failures, 30));
-    this.failures++;
-    // Jitter so that cameras lost together (a switch reboot) do not all come back in the same instant.
-    const delay = base / 2 + (Math.random() * base) / 2;
-    this.arm(delay, () => this.connect());
+    this.arm(backoffMs(this.failures++, this.s, authRefused), () => this.connect());
   }
 
   private arm(ms: number, fn: () => void): void {
