@@ -5,13 +5,14 @@
  * (every read decided and stored) and its receipt-to-relay latency under that load, from the stored events.
  * Writes bench/results/cameras.json (`--quick`: cameras-quick.json).
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../firmware/store/db.js";
 import { projectRoot } from "../firmware/util/paths.js";
+import { freePort } from "../test/sim/free-port.js";
 import { fakeJpeg, startHikvisionCamera } from "../test/sim/hikvision-alertstream.js";
 import { pushHikvision } from "../test/sim/hikvision-isapi.js";
 import { pushMilesight } from "../test/sim/milesight-http.js";
@@ -20,7 +21,7 @@ import { pushEdge } from "../test/sim/numberok-edge.js";
 import { startOnvifCamera } from "../test/sim/onvif.js";
 import { connectVivotekSocketCamera } from "../test/sim/vivotek.js";
 import { benchPlate, prepareDataDir } from "./fixture.js";
-import { cpuMs, profileArgs } from "./process.js";
+import { cpuMs, machineInfo, profileArgs } from "./process.js";
 import { stats } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
@@ -45,17 +46,6 @@ interface BenchCamera {
 }
 
 const secretOf = (id: string): string => `bench-secret-${id}-0123456789`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The ten cameras: the sims that the controller connects to are started here, before it. */
 async function cameras(url: () => string): Promise<BenchCamera[]> {
@@ -278,12 +268,7 @@ async function main(): Promise<void> {
       0,
     );
     const sustained = measured.length / ((last - first) / 1000);
-    const machine = {
-      cpu: cpus()[0]?.model ?? "unknown",
-      cores: cpus().length,
-      memoryGb: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-    };
+    const machine = machineInfo();
     const report = {
       date: new Date().toISOString(),
       quick,

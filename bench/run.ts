@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { skeleton } from "../firmware/domain/plate.js";
@@ -17,7 +17,7 @@ import { ListsRepo } from "../firmware/store/lists-repo.js";
 import { projectRoot } from "../firmware/util/paths.js";
 import { milesightPayload } from "../test/sim/milesight-http.js";
 import { benchPlate, cameraSecret, LANES, prepareDataDir } from "./fixture.js";
-import { cpuMs, profileArgs, rssMb } from "./process.js";
+import { cpuMs, machineInfo, profileArgs, rssMb } from "./process.js";
 import { type Stats, stats } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
@@ -311,12 +311,7 @@ async function main(): Promise<void> {
       c32: Awaited<ReturnType<typeof loadPhase>>;
       memory: { afterStart: number; afterLoad: number; peak: number };
     };
-    const machine = {
-      cpu: cpus()[0]?.model ?? "unknown",
-      cores: cpus().length,
-      memoryGb: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-    };
+    const machine = machineInfo();
     const report = {
       date: new Date().toISOString(),
       quick,

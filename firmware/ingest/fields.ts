@@ -1,5 +1,7 @@
 /** Shared field readers for camera payloads: each throws IngestError naming the field. */
+
 import { normalisePlate, type Plate, PlateError } from "../domain/plate.js";
+import { zoneFormatter } from "../util/time.js";
 import { type ImageKind, IngestError, MAX_IMAGE_BYTES, type ReadImage } from "./types.js";
 
 export function requireObject(body: unknown, path = "body"): Record<string, unknown> {
@@ -93,27 +95,6 @@ export function parseCameraTime(text: string, timeZone: string): number | null {
   const asUtc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   if (Number.isNaN(asUtc)) return null;
   return asUtc - zoneOffsetMs(asUtc, timeZone);
-}
-
-/** Building an Intl formatter costs far more than using one: one per time zone, kept. */
-const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
-  let formatter = zoneFormatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    zoneFormatters.set(timeZone, formatter);
-  }
-  return formatter;
 }
 
 /**

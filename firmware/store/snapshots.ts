@@ -7,6 +7,7 @@
  * `_plate` / `_evidence` (`_evidence2` for a second) before the extension, so one event's pictures sort
  * together. Country is the read's two-letter code, else XX.
  */
+
 import { writeFile } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -14,6 +15,7 @@ import { eq } from "drizzle-orm";
 import type { CameraConfig } from "../config/site.js";
 import type { Direction, ImageKind, ReadImage } from "../ingest/types.js";
 import type { Logger } from "../util/log.js";
+import { zoneFormatter } from "../util/time.js";
 import type { Store } from "./db.js";
 import { eventImages } from "./schema.js";
 
@@ -108,16 +110,7 @@ export class SnapshotWriter {
     this.insertRows = store.sqlite.transaction((rows: Omit<StoredImage, "id">[]) => {
       for (const row of rows) insert.run(row);
     });
-    this.clockParts = new Intl.DateTimeFormat("en-GB", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
+    this.clockParts = zoneFormatter(timeZone);
   }
 
   enqueue(job: SnapshotJob): void {

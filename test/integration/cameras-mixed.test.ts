@@ -2,10 +2,11 @@
  * One site, every kind of camera side by side: each protocol's pictures are stored with its event, and two
  * cameras of different protocols watching one lane give one decision per vehicle.
  */
-import { createServer } from "node:net";
+
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { demoSite } from "../../firmware/config/site.js";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
+import { freePort } from "../sim/free-port.js";
 import { startHikvisionCamera } from "../sim/hikvision-alertstream.js";
 import { pushHikvision, TINY_JPEG } from "../sim/hikvision-isapi.js";
 import { pushMilesight } from "../sim/milesight-http.js";
@@ -19,15 +20,6 @@ let tc: TestController;
 let milesightTcp: MilesightTcpCamera;
 let hikArming: Awaited<ReturnType<typeof startHikvisionCamera>>;
 let vivotekPort: number;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Lanes 1–3 of the demo site's shape, so cameras can share a lane or have their own. */
 function site() {

@@ -1,4 +1,5 @@
 /** The VIVOTEK Socket Client link over real sockets: the adapter listens, the simulated camera connects. */
+
 import { type AddressInfo, connect, createServer } from "node:net";
 import { Compile } from "typebox/compile";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +9,7 @@ import { socketAdapter } from "../../firmware/ingest/vivotek.js";
 import { createLogger } from "../../firmware/util/log.js";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
 import { connectLive, type LiveClient } from "../helpers/live.js";
+import { freePort } from "../sim/free-port.js";
 import {
   connectVivotekSocketCamera,
   sendVivotekHttpAction,
@@ -15,14 +17,6 @@ import {
   type VivotekFormat,
   vivotekMessage,
 } from "../sim/vivotek.js";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 type Recorded =
   | { type: "read"; read: PlateRead; receivedMono: number }

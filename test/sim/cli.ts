@@ -7,10 +7,11 @@
  * at the end. Without it, push protocols send from this machine's address (the demo site's camera accepts
  * loopback pushes) or with `--secret`.
  */
+
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
+import { freePort } from "./free-port.js";
 import { startHikvisionCamera } from "./hikvision-alertstream.js";
 import { pushHikvision, TINY_JPEG } from "./hikvision-isapi.js";
 import { pushMilesight } from "./milesight-http.js";
@@ -99,17 +100,6 @@ async function waitConnected(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`the controller did not connect to camera ${cameraId} within 15 s`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const reply = (r: { status: number; body: any }): string =>
