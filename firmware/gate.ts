@@ -226,7 +226,7 @@ export interface Explanation {
 }
 
 /** The chain that produced a decision, stored with the event and shown by the API. */
-function explain(decision: Decision): Explanation {
+export function explain(decision: Decision): Explanation {
   return {
     match: decision.decisive?.match ?? null,
     matches: decision.matches.map((m) => ({

@@ -20,6 +20,7 @@ import { bearerToken } from "./auth.js";
 import type { ApiContext } from "./context.js";
 import { auditRoutes } from "./routes/audit.js";
 import { cameraRoutes } from "./routes/cameras.js";
+import { decideRoutes } from "./routes/decide.js";
 import { eventRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
 import { ingestRoutes } from "./routes/ingest.js";
@@ -95,6 +96,7 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
   await app.register(ioRoutes(ctx), { prefix: "/api/v1" });
   await app.register(auditRoutes(ctx), { prefix: "/api/v1" });
   await app.register(cameraRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(decideRoutes(ctx), { prefix: "/api/v1" });
 
   if (ctx.uiDir && existsSync(ctx.uiDir)) await app.register(fastifyStatic, { root: ctx.uiDir, prefix: "/" });
   else

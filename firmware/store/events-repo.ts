@@ -3,7 +3,7 @@
  * of the current event-loop turn (one transaction for everything decided in it), so the relay never
  * waits on the disk and a burst costs one commit. Each append's promise settles after its commit.
  */
-import { and, desc, getTableColumns, gte, like, lte, type SQL } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, gte, like, lte, type SQL } from "drizzle-orm";
 import type { Store } from "./db.js";
 import { events } from "./schema.js";
 
@@ -86,6 +86,11 @@ export class EventsRepo {
       .orderBy(desc(events.receivedAt), desc(events.id))
       .limit(query.limit)
       .all();
+  }
+
+  /** One event, or null. */
+  get(id: number): EventRow | null {
+    return this.store.db.select().from(events).where(eq(events.id, id)).get() ?? null;
   }
 }
 

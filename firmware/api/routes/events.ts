@@ -45,6 +45,23 @@ export const eventRoutes =
     );
 
     app.get(
+      "/events/:id",
+      {
+        schema: {
+          summary: "One event with the explanation of its decision",
+          params: IdParam,
+          response: { 200: EventSchema },
+        },
+      },
+      async (req) => {
+        ctx.events.flush();
+        const row = ctx.events.get(req.params.id);
+        if (!row) throw new NotFoundError(`event ${req.params.id} does not exist`);
+        return toEventView(row);
+      },
+    );
+
+    app.get(
       "/events/:id/images",
       {
         schema: {

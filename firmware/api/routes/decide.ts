@@ -1,0 +1,68 @@
+/**
+ * Dry run: what would happen to a plate on a lane at a time, and why — without acting, storing or touching
+ * any vehicle's arrival. For installers checking a list or an action, and integrators testing a rule.
+ */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { actionApplies } from "../../actions/registry.js";
+import { MAX_PLATE_LENGTH, normalisePlate } from "../../domain/plate.js";
+import { explain } from "../../gate.js";
+import { NotFoundError } from "../../store/lists-repo.js";
+import type { ApiContext } from "../context.js";
+
+const DryRun = Type.Object(
+  {
+    plate: Type.String({ minLength: 1, maxLength: MAX_PLATE_LENGTH * 3 }),
+    lane: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "default: the first lane" })),
+    at: Type.Optional(Type.String({ format: "date-time", description: "default: now" })),
+  },
+  { additionalProperties: false },
+);
+
+const DryRunReply = Type.Object({
+  plate: Type.String({ description: "normalised" }),
+  lane: Type.String(),
+  at: Type.String({ format: "date-time" }),
+  decision: Type.Union([Type.Literal("allow"), Type.Literal("deny")]),
+  reason: Type.String(),
+  explanation: Type.Unknown(),
+  actions: Type.Array(Type.Object({ index: Type.Integer(), type: Type.String() }), {
+    description: "the site's actions that would run, by their position in the site file",
+  }),
+});
+
+export const decideRoutes =
+  (ctx: ApiContext): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.post(
+      "/decide",
+      {
+        schema: {
+          summary: "What would happen to this plate on this lane at this time, and why (acts on nothing)",
+          body: DryRun,
+          response: { 200: DryRunReply },
+        },
+      },
+      async (req) => {
+        const plate = normalisePlate(req.body.plate).normalised;
+        const laneId = req.body.lane ?? [...ctx.lanes.keys()][0];
+        if (laneId === undefined || !ctx.lanes.has(laneId))
+          throw new NotFoundError(
+            `lane '${req.body.lane}' does not exist; lanes: ${[...ctx.lanes.keys()].join(", ")}`,
+          );
+        const at = req.body.at ? Date.parse(req.body.at) : ctx.clock.now();
+        const decision = ctx.lists.decide(plate, at);
+        return {
+          plate,
+          lane: laneId,
+          at: new Date(at).toISOString(),
+          decision: decision.result,
+          reason: decision.reason,
+          explanation: explain(decision),
+          actions: ctx.site.actions.flatMap((action, index) =>
+            actionApplies(action, decision, laneId) ? [{ index, type: action.do.type }] : [],
+          ),
+        };
+      },
+    );
+  };
