@@ -1,7 +1,7 @@
 /** Shared field readers for camera payloads: each throws IngestError naming the field. */
 
 import { normalisePlate, type Plate, PlateError } from "../domain/plate.js";
-import { zoneFormatter } from "../util/time.js";
+import { zoneOffsetMs } from "../util/time.js";
 import { type ImageKind, IngestError, MAX_IMAGE_BYTES, type ReadImage } from "./types.js";
 
 export function requireObject(body: unknown, path = "body"): Record<string, unknown> {
@@ -95,32 +95,6 @@ export function parseCameraTime(text: string, timeZone: string): number | null {
   const asUtc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   if (Number.isNaN(asUtc)) return null;
   return asUtc - zoneOffsetMs(asUtc, timeZone);
-}
-
-/**
- * Offsets only change on quarter-hour boundaries in every real zone, so one lookup per zone and quarter hour
- * is exact; bounded so a long run with many zones cannot grow it.
- */
-const QUARTER_HOUR_MS = 900_000;
-const offsetCache = new Map<string, number>();
-
-function zoneOffsetMs(utcMs: number, timeZone: string): number {
-  const key = `${timeZone}@${Math.floor(utcMs / QUARTER_HOUR_MS)}`;
-  let offset = offsetCache.get(key);
-  if (offset === undefined) {
-    offset = computeZoneOffsetMs(Math.floor(utcMs / QUARTER_HOUR_MS) * QUARTER_HOUR_MS, timeZone);
-    if (offsetCache.size > 1000) offsetCache.clear();
-    offsetCache.set(key, offset);
-  }
-  return offset;
-}
-
-/** The zone's UTC offset at `utcMs`, from Intl: no time zone database of our own. */
-function computeZoneOffsetMs(utcMs: number, timeZone: string): number {
-  const parts = zoneFormatter(timeZone).formatToParts(new Date(utcMs));
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
-  const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
-  return wall - Math.floor(utcMs / 1000) * 1000;
 }
 
 /** Keep scalar vendor fields, bounded, so an event's extras stay small. */

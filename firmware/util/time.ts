@@ -20,3 +20,48 @@ export function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
   }
   return formatter;
 }
+
+/** Whether Intl knows `timeZone` as an IANA zone name (or "UTC"); never throws. */
+export function isTimeZone(timeZone: string): boolean {
+  if (zoneFormatters.has(timeZone)) return true;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The zone's UTC offset (local wall time minus UTC, ms) at the instant `utcMs`. Offsets only change on
+ * quarter-hour boundaries in every real zone, so one lookup per zone and quarter hour is exact; kept per zone
+ * under a number key (no string built per call: this runs on the decision path) and bounded so a long run
+ * with many zones cannot grow it. Throws RangeError for a zone Intl does not know.
+ */
+const QUARTER_HOUR_MS = 900_000;
+const offsetCaches = new Map<string, Map<number, number>>();
+
+export function zoneOffsetMs(utcMs: number, timeZone: string): number {
+  let cache = offsetCaches.get(timeZone);
+  if (!cache) {
+    if (offsetCaches.size >= 64) offsetCaches.clear();
+    cache = new Map();
+    offsetCaches.set(timeZone, cache);
+  }
+  const quarter = Math.floor(utcMs / QUARTER_HOUR_MS);
+  let offset = cache.get(quarter);
+  if (offset === undefined) {
+    offset = computeZoneOffsetMs(quarter * QUARTER_HOUR_MS, timeZone);
+    if (cache.size > 1000) cache.clear();
+    cache.set(quarter, offset);
+  }
+  return offset;
+}
+
+/** The zone's UTC offset at `utcMs`, straight from Intl (no cache): no time zone database of our own. */
+export function computeZoneOffsetMs(utcMs: number, timeZone: string): number {
+  const parts = zoneFormatter(timeZone).formatToParts(new Date(utcMs));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
+  const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  return wall - Math.floor(utcMs / 1000) * 1000;
+}
