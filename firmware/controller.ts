@@ -6,7 +6,8 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createHal } from "../hal/index.js";
 import type { Hal } from "../hal/types.js";
-import { createAction } from "./actions/registry.js";
+import { WiegandOutput } from "../hal/wiegand.js";
+import { createAction, createNetworkAction, isNetworkAction } from "./actions/registry.js";
 import { loadAdminToken, tokenChecker } from "./api/auth.js";
 import { LiveHub } from "./api/live.js";
 import { statusView } from "./api/routes/cameras.js";
@@ -15,7 +16,9 @@ import { type App, buildApp } from "./api/server.js";
 import { CameraManager } from "./cameras/manager.js";
 import type { SiteConfig } from "./config/site.js";
 import { type Clock, Gate, systemClock } from "./gate.js";
-import { createLanes } from "./lanes.js";
+import { barrierMessage, createLanes, type Lane } from "./lanes.js";
+import { Outbox } from "./outbox/dispatcher.js";
+import { OutboxRepo } from "./outbox/repo.js";
 import { AuditRepo } from "./store/audit-repo.js";
 import { CamerasRepo } from "./store/cameras-repo.js";
 import { openStore, type Store } from "./store/db.js";
@@ -55,6 +58,8 @@ export class Controller {
     readonly url: string,
     readonly tokenLocation: string,
     private readonly log: Logger,
+    readonly outbox: Outbox,
+    private readonly lanes: readonly Lane[],
   ) {}
 
   /** The HAL for a site: outputs and inputs as configured, driver as chosen. Start it before anything else. */
@@ -70,12 +75,27 @@ export class Controller {
 
     const store = openStore(options.dataDir);
     let cameras: CameraManager | null = null;
+    let outbox: Outbox | null = null;
+    const wiegand = new Map<string, WiegandOutput>();
+    let startedLanes: Lane[] = [];
     try {
+      // Wiegand devices borrow their lines from the HAL; `wiegand` actions find them by name.
+      for (const config of site.wiegand) {
+        const device = new WiegandOutput(hal, config, {
+          onError: (message, err) => log.error({ err, module: "wiegand" }, message),
+        });
+        await device.start();
+        wiegand.set(config.name, device);
+      }
       const lists = new ListsRepo(store);
       seedLists(lists, site, clock.now());
       const events = new EventsRepo(store);
       const audit = new AuditRepo(store);
-      const lanes = createLanes(site.lanes, hal);
+      const lanes = createLanes(site.lanes, hal, {
+        audit,
+        log: log.child({ module: "barrier" }),
+        announce: (lane, view) => live.broadcast("barrier", barrierMessage(lane, view)),
+      });
       const admin = loadAdminToken(options.dataDir, options.adminToken);
       const checkToken = tokenChecker(admin.token);
       const live = new LiveHub(
@@ -87,6 +107,8 @@ export class Controller {
         }),
         log.child({ module: "live" }),
       );
+      startedLanes = [...lanes.values()];
+      for (const lane of startedLanes) await lane.start();
       const snapshots = new SnapshotWriter(
         join(options.dataDir, "snapshots"),
         store,
@@ -94,13 +116,39 @@ export class Controller {
         site.timeZone,
         log.child({ module: "snapshots" }),
       );
+      // Network actions go through the durable outbox; it starts delivering once the API is up.
+      const network = site.actions
+        .filter(isNetworkAction)
+        .map((a) => createNetworkAction(a, log.child({ module: "outbox" })));
+      const outboxRepo = new OutboxRepo(store);
+      outbox = new Outbox(
+        outboxRepo,
+        network.map((n) => n.target),
+        clock,
+        log.child({ module: "outbox" }),
+        (status) => live.broadcast("outbox", { type: "outbox", target: status }),
+      );
+      const dispatcher = outbox;
+      events.onMessages = (targets) => dispatcher.notify(targets);
       const gate = new Gate({
         site,
         hal,
         lanes,
         lists,
         events,
-        actions: site.actions.map(createAction),
+        actions: site.actions
+          .filter((a) => !isNetworkAction(a))
+          .map((a) =>
+            createAction(a, {
+              wiegand: (name) => {
+                const device = wiegand.get(name);
+                if (!device) throw new Error(`no Wiegand device named '${name}'`);
+                return device;
+              },
+            }),
+          ),
+        network,
+        outbox,
         clock,
         log: log.child({ module: "gate" }),
         announce: (event) => live.broadcast("decision", { type: "decision", event }),
@@ -135,6 +183,8 @@ export class Controller {
           gate,
           cameras: manager,
           snapshots,
+          outbox,
+          outboxRepo,
           clock,
           startedAt,
           checkToken,
@@ -146,6 +196,7 @@ export class Controller {
         if (!live.handleUpgrade(req, socket, head)) socket.destroy();
       });
       await app.listen({ port: options.port, host: options.host });
+      outbox.start();
       const address = app.server.address();
       const port = typeof address === "object" && address ? address.port : options.port;
       const host = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
@@ -165,7 +216,7 @@ export class Controller {
         { location: admin.location, source: admin.source },
         "admin token (send as 'Authorization: Bearer <token>')",
       );
-      return new Controller(
+      const controller = new Controller(
         hal,
         store,
         app,
@@ -178,9 +229,16 @@ export class Controller {
         url,
         admin.location,
         log,
+        outbox,
+        startedLanes,
       );
+      controller.wiegand = [...wiegand.values()];
+      return controller;
     } catch (err) {
       await cameras?.close();
+      await outbox?.stop();
+      for (const lane of startedLanes) await lane.stop();
+      for (const device of wiegand.values()) await device.stop();
       store.close();
       await hal.stop();
       throw err;
@@ -196,13 +254,18 @@ export class Controller {
     this.live.close();
     await this.app.close();
     this.events.flush();
+    // Attempts in flight are abandoned, not recorded: their messages go again at the next start.
+    await this.outbox.stop();
     await this.snapshots.flush();
+    for (const lane of this.lanes) await lane.stop();
+    for (const device of this.wiegand) await device.stop(); // lets frames in flight finish
     await this.hal.stop();
     this.store.close();
     this.log.info("stopped");
   }
 
   private stopped = false;
+  private wiegand: WiegandOutput[] = [];
 }
 
 /** At first start (no lists yet) create the site's seed lists and their plates. */

@@ -3,15 +3,21 @@
  * announced live and stored. Nothing on the way to the relay waits on disk or network.
  */
 import type { Hal } from "../hal/types.js";
-import { type ActionConfig, actionApplies, type BoundAction } from "./actions/registry.js";
+import {
+  type ActionConfig,
+  actionApplies,
+  type BoundAction,
+  type BoundNetworkAction,
+} from "./actions/registry.js";
 import type { CameraConfig, SiteConfig } from "./config/site.js";
 import { ArrivalTracker } from "./domain/arrival.js";
 import type { Decision } from "./domain/decide.js";
 import { meetsConfidence } from "./domain/filters.js";
 import { type EventView, toEventView } from "./events.js";
-import type { PlateRead } from "./ingest/types.js";
+import type { ImageKind, PlateRead } from "./ingest/types.js";
 import type { Lane } from "./lanes.js";
-import type { EventsRepo, NewEvent } from "./store/events-repo.js";
+import { type Outbox, PICTURE_WAIT_MS } from "./outbox/dispatcher.js";
+import type { EventsRepo, NewEvent, NewOutboxMessage } from "./store/events-repo.js";
 import type { ListsRepo } from "./store/lists-repo.js";
 import type { SnapshotWriter } from "./store/snapshots.js";
 import type { Logger } from "./util/log.js";
@@ -46,6 +52,9 @@ export interface GateDeps {
   lists: ListsRepo;
   events: EventsRepo;
   actions: readonly BoundAction[];
+  /** Network actions: their messages are stored with the event and delivered by the outbox. */
+  network?: readonly BoundNetworkAction[];
+  outbox?: Pick<Outbox, "allocateId" | "attachLater">;
   clock: Clock;
   log: Logger;
   announce(event: EventView): void;
@@ -144,7 +153,10 @@ export class Gate {
     const row = this.eventRow(arrival, lane, decision, explanation, receivedAt, relayAt, relayMono);
     const event = toEventView(row, explanation);
     this.deps.announce(event);
-    const stored = this.deps.events.append(row);
+    const messages = this.networkMessages(event, arrival, decision, lane);
+    const stored = this.deps.events.append(row, messages.rows);
+    if (messages.held.length && read.laterImages)
+      this.deps.outbox?.attachLater(stored, read.laterImages, messages.held);
     stored.catch((err) => this.deps.log.error({ err, eventId: row.id }, "event could not be stored"));
     this.deps.snapshots.enqueue({
       eventId: row.id,
@@ -157,6 +169,50 @@ export class Gate {
       laterImages: read.laterImages,
     });
     return { status: "decided", event, stored };
+  }
+
+  /**
+   * The outbox messages of every applicable network action, stored with the event in its transaction. Built
+   * after the relay command; building one is a JSON document, never I/O.
+   */
+  private networkMessages(
+    event: EventView,
+    arrival: Arrival & { receivedAt: number },
+    decision: Decision,
+    lane: Lane,
+  ): { rows: NewOutboxMessage[]; held: { id: number; target: string; kind: ImageKind }[] } {
+    const rows: NewOutboxMessage[] = [];
+    const held: { id: number; target: string; kind: ImageKind }[] = [];
+    const { network = [], outbox } = this.deps;
+    if (!outbox) return { rows, held };
+    const { read } = arrival;
+    for (const action of network) {
+      if (!actionApplies(action.config, decision, lane.id)) continue;
+      try {
+        const draft = action.compose({
+          event,
+          images: read.images,
+          laterPictures: read.laterImages !== undefined,
+        });
+        if (!draft) continue;
+        const id = outbox.allocateId();
+        const wait = draft.awaitPicture !== undefined && read.laterImages !== undefined;
+        if (wait) held.push({ id, target: action.target.id, kind: draft.awaitPicture as ImageKind });
+        rows.push({
+          id,
+          target: action.target.id,
+          eventId: event.id,
+          createdAt: arrival.receivedAt,
+          payload: JSON.stringify(draft.payload),
+          attachment: draft.attachment ?? null,
+          status: "pending",
+          nextAttemptAt: wait ? arrival.receivedAt + PICTURE_WAIT_MS : arrival.receivedAt,
+        });
+      } catch (err) {
+        this.deps.log.error({ err, action: describe(action.config), lane: lane.id }, "network action failed");
+      }
+    }
+    return { rows, held };
   }
 
   /** Run every applicable action; returns the monotonic time the first one was commanded, if any. */

@@ -17,6 +17,7 @@ import type {
   IoState,
   IoTransition,
   OutputConfig,
+  OutputLease,
   TransitionListener,
 } from "./types.js";
 
@@ -225,6 +226,14 @@ export class GpioHal implements Hal {
   /** No-op unless running (before start and after stop the outputs are already safe). Never throws. */
   allSafe(): void {
     for (const { device } of this.#outputs.values()) device.toSafeState();
+  }
+
+  /** See Hal.lendOutput. */
+  lendOutput(name: string, borrower: string, stop: () => void): OutputLease {
+    this.assertRunning(`lendOutput("${name}")`);
+    const entry = this.#outputs.get(name);
+    if (!entry) throw this.unknownName(name, "output");
+    return entry.device.lend(borrower, stop);
   }
 
   /** Delivers one transition to every listener. Subclasses may record it first. */

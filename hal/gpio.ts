@@ -2,9 +2,13 @@
  * The electrical layer below the logical devices: one backend per GPIO driver (sim, onoff).
  * Backends speak only in levels; active-low, NO/NC and debouncing live above them, shared by all drivers.
  */
-import type { InputConfig, Level, OutputConfig } from "./types.js";
+import type { InputConfig, Level, LineTarget, OutputConfig } from "./types.js";
 
 export interface GpioOutputPin {
+  /** Where a worker thread can drive this line itself; absent if the driver cannot lend its lines. */
+  readonly lineTarget?: LineTarget;
+  /** A worker drove the line to `level` (see lineTarget): keep the driver's own record of the wire in step. */
+  noteLevel?(level: Level): void;
   /** Drive the pin. Synchronous, so exit handlers can use it. Throws if the pin is closed or the write fails. */
   write(level: Level): void;
   /** Release the pin. Idempotent. The level last written stays on the wire where the hardware allows it. */

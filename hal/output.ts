@@ -4,7 +4,7 @@
  */
 import type { Clock, TimerHandle } from "./clock.js";
 import { type GpioOutputPin, outputLevel } from "./gpio.js";
-import type { DigitalOutput, IoTransition, OutputConfig } from "./types.js";
+import type { DigitalOutput, IoTransition, Level, OutputConfig, OutputLease } from "./types.js";
 
 /** What a logical device needs from the HAL around it. */
 export interface DeviceContext {
@@ -25,6 +25,8 @@ export class LogicalOutput implements DigitalOutput {
   #pulseTimer: TimerHandle | undefined;
   /** Monotonic time at which the running pulse may end. */
   #pulseEndsAt = 0;
+  /** Set while a pulse engine (Wiegand worker) drives the line; see lend(). */
+  #lentTo: { borrower: string; stop: () => void } | undefined;
 
   /** `pin` must already drive the safe level; the output starts in its safe state. */
   constructor(config: OutputConfig, pin: GpioOutputPin, ctx: DeviceContext, openedAt: number) {
@@ -53,12 +55,14 @@ export class LogicalOutput implements DigitalOutput {
   /** Make the contact. Cancels a running pulse: the contact then stays made until told otherwise. */
   activate(): void {
     this.#assertOpen("activate");
+    this.#assertNotLent("activate");
     this.#cancelPulse();
     this.#set(true);
   }
 
   deactivate(): void {
     this.#assertOpen("deactivate");
+    this.#assertNotLent("deactivate");
     this.#cancelPulse();
     this.#set(false);
   }
@@ -72,6 +76,7 @@ export class LogicalOutput implements DigitalOutput {
       throw new RangeError(`output "${this.name}": pulse width must be a finite number of ms > 0, got ${ms}`);
     }
     this.#assertOpen("pulse");
+    this.#assertNotLent("pulse");
     this.#set(true);
     // Measured after the "on" transition was stamped, so the recorded width is never short.
     this.#pulseEndsAt = this.#ctx.clock.monoMs() + ms;
@@ -81,12 +86,48 @@ export class LogicalOutput implements DigitalOutput {
   /** Never throws. Re-writes the safe level even if the state already matches (cheap, and heals drift). */
   toSafeState(): void {
     if (this.#closed) return;
+    try {
+      // The borrower's worker must stop writing before we write, or it could overwrite the safe level.
+      this.#lentTo?.stop();
+    } catch (err) {
+      this.#ctx.onError(`output "${this.name}": borrower ${this.#lentTo?.borrower} failed to stop`, err);
+    }
     this.#cancelPulse();
     try {
       this.#set(this.#config.safeActive, true);
     } catch (err) {
       this.#ctx.onError(`output "${this.name}": cannot drive the safe state`, err);
     }
+  }
+
+  /**
+   * Lend the line to a pulse engine (see OutputLease in types.ts). Drives it inactive first. Throws if closed,
+   * already lent, or if the driver's pin has no lineTarget.
+   */
+  lend(borrower: string, stop: () => void): OutputLease {
+    this.#assertOpen("lend");
+    if (this.#lentTo) throw new Error(`output "${this.name}" is already lent to ${this.#lentTo.borrower}`);
+    const target = this.#pin.lineTarget;
+    if (!target)
+      throw new Error(`output "${this.name}": this driver cannot lend the line to a worker thread`);
+    this.#cancelPulse();
+    this.#set(false);
+    const lease = { borrower, stop };
+    this.#lentTo = lease;
+    const current = (): boolean => !this.#closed && this.#lentTo === lease;
+    return {
+      name: this.name,
+      target,
+      level: (active) => outputLevel(this.#config, active),
+      record: (active, monoMs) => {
+        if (current()) this.#recordExternal(active, monoMs);
+      },
+      release: () => {
+        if (!current()) return;
+        this.#lentTo = undefined;
+        this.toSafeState();
+      },
+    };
   }
 
   /** Called by the HAL after toSafeState(); every method throws afterwards. The pin is released by the HAL. */
@@ -109,6 +150,17 @@ export class LogicalOutput implements DigitalOutput {
     };
     this.#changedAt = t.wallMs;
     this.#ctx.emit(t);
+  }
+
+  /** A transition a worker already made on the wire: no write, only the bookkeeping and the report. */
+  #recordExternal(active: boolean, monoMs: number): void {
+    const level: Level = outputLevel(this.#config, active);
+    this.#pin.noteLevel?.(level);
+    if (active === this.#active) return;
+    this.#active = active;
+    const wallMs = this.#ctx.clock.wallMs() - (this.#ctx.clock.monoMs() - monoMs);
+    this.#changedAt = wallMs;
+    this.#ctx.emit({ name: this.name, kind: "output", active, monoMs, wallMs });
   }
 
   #armPulseTimer(ms: number): void {
@@ -135,6 +187,14 @@ export class LogicalOutput implements DigitalOutput {
     if (this.#pulseTimer === undefined) return;
     this.#ctx.clock.clearTimeout(this.#pulseTimer);
     this.#pulseTimer = undefined;
+  }
+
+  #assertNotLent(what: string): void {
+    if (this.#lentTo) {
+      throw new Error(
+        `output "${this.name}": ${what} refused, the line is driven by ${this.#lentTo.borrower}`,
+      );
+    }
   }
 
   #assertOpen(what: string): void {

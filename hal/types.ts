@@ -122,6 +122,33 @@ export interface HalConfig {
 export type TransitionListener = (t: IoTransition) => void;
 
 /**
+ * Where a worker thread can drive an output line itself (plain data, sent to the worker):
+ * `sysfs` — the line's sysfs `value` file (onoff driver); `sim` — the simulated wire, whose levels the worker
+ * reports back with their timestamps.
+ */
+export type LineTarget = { kind: "sim" } | { kind: "sysfs"; valuePath: string };
+
+/**
+ * An output lent to a pulse engine that drives it from a worker thread (Wiegand): sub-millisecond pulses
+ * cannot come from the event loop. While lent, the output's activate/deactivate/pulse throw (naming the
+ * borrower); `toSafeState()` and `allSafe()` still work: they first call the borrower's `stop` hook, which must
+ * synchronously stop the worker writing, then drive the safe level.
+ */
+export interface OutputLease {
+  readonly name: string;
+  readonly target: LineTarget;
+  /** Electrical level for a logical state (activeLow and NO/NC applied). */
+  level(active: boolean): Level;
+  /**
+   * Report a transition the worker made on the wire at `monoMs` (performance.now() time base): it is recorded
+   * (sim history) and delivered to transition listeners as any other. No-op after the HAL stopped.
+   */
+  record(active: boolean, monoMs: number): void;
+  /** Give the line back, driven to its safe state. Idempotent. */
+  release(): void;
+}
+
+/**
  * The HAL as the firmware sees it.
  * `start()` opens every pin and drives every output to its safe state before resolving; it throws
  * with the pin's name if a pin cannot be opened. `stop()` drives outputs safe, then releases pins
@@ -146,6 +173,12 @@ export interface Hal {
   onTransition(listener: TransitionListener): () => void;
   /** Drive every output to its safe state synchronously. Safe to call from exit handlers. Never throws. */
   allSafe(): void;
+  /**
+   * Lend an output to a pulse engine (see OutputLease); it is driven inactive first. `stop` is called
+   * synchronously whenever the output is driven safe while lent; it must not throw. Throws unless running,
+   * for an unknown name, if the output is already lent, or if the driver cannot lend its lines.
+   */
+  lendOutput(name: string, borrower: string, stop: () => void): OutputLease;
   /** sim only: set an input's raw state as its sensor would (debouncing still applies). */
   simulateInput?(name: string, active: boolean): void;
   /** sim only: every transition since start, in order, with monotonic timestamps. */

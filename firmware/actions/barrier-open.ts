@@ -8,10 +8,13 @@ export const schema = Type.Object(
   },
   {
     additionalProperties: false,
-    description: "pulse the lane's barrier output (width: the lane's openPulseMs)",
+    description:
+      "open the lane's barrier for the decided vehicle (relay pulse of the lane's openPulseMs, and/or its serial open); while open or closing this keeps it open for the vehicle",
   },
 );
 
 export function create(config: { pulseMs?: number | undefined }): ActionRunner {
-  return ({ lane }) => lane.open(config.pulseMs);
+  return ({ lane }) => {
+    lane.barrier.open(config.pulseMs);
+  };
 }

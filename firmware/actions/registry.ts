@@ -1,18 +1,29 @@
 /**
- * Every action type, registered in one place. Adding one = a module exporting `schema` and `create`,
- * plus one line here.
+ * Every action type, registered in one place. Adding one = a module exporting `schema` and `create`
+ * (a hardware action, run at decision time) or `kind = "network"` and `network` (a network action, whose
+ * messages go through the outbox), plus one line here.
  */
 import { type Static, Type } from "typebox";
 import type { Decision } from "../domain/decide.js";
+import type { DeliverySettings, Target } from "../outbox/types.js";
+import type { Logger } from "../util/log.js";
 import * as barrierOpen from "./barrier-open.js";
+import * as httpWebhook from "./http-webhook.js";
+import * as nvrText from "./nvr-text.js";
 import * as outputLatch from "./output-latch.js";
 import * as outputPulse from "./output-pulse.js";
-import type { ActionRunner } from "./types.js";
+import type { ActionRunner, NetworkAction } from "./types.js";
+import * as vmsGenericEvent from "./vms-generic-event.js";
+import * as wiegand from "./wiegand.js";
 
 const ACTION_TYPES = {
   "barrier-open": barrierOpen,
   "output-pulse": outputPulse,
   "output-latch": outputLatch,
+  "http-webhook": httpWebhook,
+  "nvr-text": nvrText,
+  "vms-generic-event": vmsGenericEvent,
+  wiegand: wiegand,
 } as const;
 
 export const ACTION_SCHEMA = Type.Object(
@@ -27,8 +38,23 @@ export const ACTION_SCHEMA = Type.Object(
       { additionalProperties: false },
     ),
     lanes: Type.Optional(Type.Array(Type.String(), { description: "only on these lanes; default all" })),
+    id: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description:
+          "required on network actions: their outbox target id, kept across edits so queued messages follow it",
+      }),
+    ),
     enabled: Type.Boolean({ default: true }),
-    do: Type.Union([barrierOpen.schema, outputPulse.schema, outputLatch.schema]),
+    do: Type.Union([
+      barrierOpen.schema,
+      outputPulse.schema,
+      outputLatch.schema,
+      httpWebhook.schema,
+      nvrText.schema,
+      vmsGenericEvent.schema,
+      wiegand.schema,
+    ]),
   },
   { additionalProperties: false },
 );
@@ -40,14 +66,77 @@ export interface BoundAction {
   run: ActionRunner;
 }
 
-export function createAction(config: ActionConfig): BoundAction {
+/** A network action, bound: its outbox target and what it makes of a decision. */
+export interface BoundNetworkAction {
+  config: ActionConfig;
+  target: Target;
+  compose: NetworkAction["compose"];
+}
+
+function typeOf(config: ActionConfig) {
   const type = ACTION_TYPES[config.do.type];
   if (!type)
     throw new Error(
       `unknown action type '${config.do.type}'; valid: ${Object.keys(ACTION_TYPES).join(", ")}`,
     );
+  return type;
+}
+
+export function isNetworkAction(config: ActionConfig): boolean {
+  const type = typeOf(config);
+  return "kind" in type && type.kind === "network";
+}
+
+/** Site-file checks the schema cannot express: every network action has an id, and no id is used twice. */
+export function actionProblems(actions: readonly ActionConfig[]): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const [i, action] of actions.entries()) {
+    if (isNetworkAction(action) && action.id === undefined)
+      problems.push(`/actions/${i}/id is required on a ${action.do.type} action (its outbox target id)`);
+    if (action.id === undefined) continue;
+    if (seen.has(action.id)) problems.push(`/actions/${i}/id '${action.id}' is used twice`);
+    seen.add(action.id);
+  }
+  return problems;
+}
+
+/** Bind a network action: its compose step for the gate, its sender and delivery settings for the outbox. */
+export function createNetworkAction(config: ActionConfig, log: Logger): BoundNetworkAction {
+  const type = typeOf(config);
+  if (!("network" in type) || config.id === undefined)
+    throw new Error(`action '${config.do.type}' is not a network action with an id`);
+  // Each module's network() takes its own config shape; the union above guarantees the match.
+  const action = (type.network as (c: ActionConfig["do"]) => NetworkAction)(config.do);
+  const settings = config.do as unknown as DeliverySettings;
+  return {
+    config,
+    compose: action.compose,
+    target: {
+      id: config.id,
+      type: config.do.type,
+      delivery: {
+        backoffMinMs: settings.backoffMinMs,
+        backoffMaxMs: settings.backoffMaxMs,
+        expireAfterMs: settings.expireAfterMs,
+        timeoutMs: settings.timeoutMs,
+      },
+      sender: action.sender(log.child({ target: config.id })),
+    },
+  };
+}
+
+/** A hardware action, bound. Network actions are bound by createNetworkAction. */
+/** What hardware actions may need besides their config: the site's Wiegand devices by name. */
+export interface ActionDeps {
+  wiegand?: wiegand.WiegandLookup;
+}
+
+export function createAction(config: ActionConfig, deps: ActionDeps = {}): BoundAction {
+  const type = typeOf(config);
+  if (!("create" in type)) throw new Error(`action '${config.do.type}' is a network action`);
   // Each module's create() takes its own config shape; the union above guarantees the match.
-  const run = (type.create as (c: ActionConfig["do"]) => ActionRunner)(config.do);
+  const run = (type.create as (c: ActionConfig["do"], d: ActionDeps) => ActionRunner)(config.do, deps);
   return { config, run };
 }
 

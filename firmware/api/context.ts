@@ -3,6 +3,8 @@ import type { CameraManager } from "../cameras/manager.js";
 import type { SiteConfig } from "../config/site.js";
 import type { Clock, Gate } from "../gate.js";
 import type { Lane } from "../lanes.js";
+import type { Outbox } from "../outbox/dispatcher.js";
+import type { OutboxRepo } from "../outbox/repo.js";
 import type { AuditRepo } from "../store/audit-repo.js";
 import type { EventsRepo } from "../store/events-repo.js";
 import type { ListsRepo } from "../store/lists-repo.js";
@@ -20,6 +22,8 @@ export interface ApiContext {
   gate: Gate;
   cameras: CameraManager;
   snapshots: SnapshotWriter;
+  outbox: Outbox;
+  outboxRepo: OutboxRepo;
   clock: Clock;
   startedAt: number;
   checkToken(token: string | null | undefined): boolean;

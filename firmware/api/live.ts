@@ -1,9 +1,11 @@
 /**
- * The live socket (/api/v1/live): one JSON message per decision, per I/O transition and per camera status
- * change.
+ * The live socket (/api/v1/live): one JSON message per decision, per I/O transition, per camera status
+ * change, and per outbox target state change (up/down; never per message).
  * Authentication: `Authorization: Bearer …` on the upgrade, or — for browsers, which cannot set headers on
  * a WebSocket — a first message `{"type":"auth","token":"…"}` within 5 s. Failure closes with code 4401.
- * `?topics=decision,io,camera` limits what a client receives.
+ * change, and per outbox target state change (up/down; never per message).
+ * Each barrier's state change is a `barrier` message: `{ type, lane, state, position, fault?, since }`.
+ * `?topics=decision,io,camera,outbox,barrier` limits what a client receives.
  */
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
@@ -13,7 +15,7 @@ import type { Logger } from "../util/log.js";
 import { bearerToken } from "./auth.js";
 
 export const LIVE_PATH = "/api/v1/live";
-export const TOPICS = ["decision", "io", "camera"] as const;
+export const TOPICS = ["decision", "io", "camera", "outbox", "barrier"] as const;
 export type Topic = (typeof TOPICS)[number];
 const AUTH_TIMEOUT_MS = 5000;
 /** A client that stops reading is dropped rather than buffering without bound. */

@@ -1,5 +1,6 @@
 /** Response and parameter schemas shared by routes (they also make the OpenAPI document). */
 import { Type } from "typebox";
+import { BARRIER_STATES, FAULT_CODES, POSITIONS } from "../barrier/barrier.js";
 
 /** Every error reply: `message` says what is wrong and where. */
 export const ErrorReply = Type.Object({
@@ -65,10 +66,37 @@ export const IoSchema = Type.Object({
   changedAt: Iso,
 });
 
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+export const BarrierSchema = Type.Object({
+  state: Type.Enum(BARRIER_STATES, { description: "the arm's position, or 'fault' while a fault is active" }),
+  position: Type.Enum(POSITIONS, {
+    description: "where the arm is (or is believed to be without limit switches), also while faulted",
+  }),
+  fault: Type.Union([
+    Type.Object({ code: Type.Enum(FAULT_CODES), message: Type.String(), since: Iso }),
+    Type.Null(),
+  ]),
+  since: Iso,
+  closePending: Type.Boolean({ description: "a close waits for the vehicle to clear the loop" }),
+  expected: Type.Integer({ description: "vehicles let through that have not passed yet" }),
+  canClose: Type.Boolean(),
+  canHold: Type.Boolean(),
+});
+
 export const LaneSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  barrierOutput: Type.String(),
-  presenceInput: Type.Union([Type.String(), Type.Null()]),
+  barrierOutput: NullableString,
+  presenceInput: NullableString,
   openPulseMs: Type.Integer(),
+  closeOutput: NullableString,
+  holdOutput: NullableString,
+  openLimitInput: NullableString,
+  closedLimitInput: NullableString,
+  buttonInput: NullableString,
+  serialPath: NullableString,
+  autoClose: Type.Boolean(),
+  closeDelayMs: Type.Integer(),
+  barrier: BarrierSchema,
 });

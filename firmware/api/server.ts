@@ -27,6 +27,7 @@ import { ingestRoutes } from "./routes/ingest.js";
 import { ioRoutes } from "./routes/io.js";
 import { laneRoutes } from "./routes/lanes.js";
 import { listRoutes } from "./routes/lists.js";
+import { outboxRoutes } from "./routes/outbox.js";
 import { serializerCompiler, validatorCompiler } from "./validation.js";
 
 export type App = FastifyInstance;
@@ -96,6 +97,7 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
   await app.register(ioRoutes(ctx), { prefix: "/api/v1" });
   await app.register(auditRoutes(ctx), { prefix: "/api/v1" });
   await app.register(cameraRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(outboxRoutes(ctx), { prefix: "/api/v1" });
   await app.register(decideRoutes(ctx), { prefix: "/api/v1" });
 
   if (ctx.uiDir && existsSync(ctx.uiDir)) await app.register(fastifyStatic, { root: ctx.uiDir, prefix: "/" });

@@ -4,7 +4,10 @@
  * Lists and their entries live in the database and are managed through the API.
  */
 import { type Static, Type } from "typebox";
-import { ACTION_SCHEMA } from "../actions/registry.js";
+import { WIEGAND_DEFAULTS, WIEGAND_LIMITS, wiegandTimingProblems } from "../../hal/wiegand.js";
+import { ACTION_SCHEMA, actionProblems } from "../actions/registry.js";
+import { wiegandActionProblems } from "../actions/wiegand.js";
+import { SerialBarrierSchema } from "../barrier/serial.js";
 import { cameraProblems } from "../ingest/registry.js";
 import { ConfigError, checker } from "./validate.js";
 
@@ -38,18 +41,68 @@ const Input = Type.Object(
   { additionalProperties: false },
 );
 
+const Ms = (fallback: number, description: string, minimum = 1) =>
+  Type.Integer({ minimum, maximum: 600_000, default: fallback, description });
+
+/** A lane and its barrier (firmware/barrier/barrier.ts). Every output and input named here must exist. */
 const Lane = Type.Object(
   {
     id: Name,
     name: Type.String({ minLength: 1, maxLength: 64 }),
-    barrierOutput: Type.String({ description: "output pulsed to open the barrier" }),
-    presenceInput: Type.Optional(Type.String({ description: "vehicle presence (loop) input" })),
+    barrierOutput: Type.Optional(
+      Type.String({ description: "output pulsed to open the barrier (needed unless `serial` opens it)" }),
+    ),
+    presenceInput: Type.Optional(
+      Type.String({
+        description: "vehicle presence (safety loop) input: no close is commanded while active",
+      }),
+    ),
     openPulseMs: Type.Integer({
       minimum: 1,
       maximum: 60_000,
       default: 500,
       description: "barrier open pulse width",
     }),
+    closeOutput: Type.Optional(
+      Type.String({ description: "output pulsed to close the barrier, where the barrier has a close input" }),
+    ),
+    closePulseMs: Ms(500, "barrier close pulse width"),
+    holdOutput: Type.Optional(
+      Type.String({
+        description:
+          "output wired to the barrier's 'hold open' input; default: hold keeps barrierOutput made",
+      }),
+    ),
+    holdPulseMs: Ms(
+      2000,
+      "hold open is a pulse of this width re-asserted every third of it while the controller runs, so a dead process cannot leave the relay latched",
+      30,
+    ),
+    openLimitInput: Type.Optional(
+      Type.String({ description: "limit switch active when the arm is fully open" }),
+    ),
+    closedLimitInput: Type.Optional(
+      Type.String({ description: "limit switch active when the arm is fully closed" }),
+    ),
+    buttonInput: Type.Optional(
+      Type.String({ description: "manual open button (opens; audited as actor 'button')" }),
+    ),
+    autoClose: Type.Boolean({
+      default: false,
+      description:
+        "close (closeOutput or serial close) once the vehicle has passed; off for barriers that close by themselves",
+    }),
+    closeDelayMs: Ms(1000, "a close waits this long after the presence loop cleared", 0),
+    vehicleWaitMs: Ms(30_000, "an opened barrier waits this long for the vehicle it was opened for"),
+    openTimeoutMs: Ms(
+      8000,
+      "fault when the open limit (or serial status) does not report open this long after an open",
+    ),
+    travelMs: Ms(
+      4000,
+      "without limit switches, the arm is assumed open/closed this long after it starts moving",
+    ),
+    serial: Type.Optional(SerialBarrierSchema),
   },
   { additionalProperties: false },
 );
@@ -95,6 +148,36 @@ export const CameraSchema = Type.Object(
       }),
     ),
     enabled: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false },
+);
+
+/** A Wiegand output (hal/wiegand.ts) on two of the site's outputs; `wiegand` actions name it. */
+const WiegandDevice = Type.Object(
+  {
+    name: Name,
+    d0: Type.String({
+      description: "output of the D0 line (a pulse = the line pulled low = logical active)",
+    }),
+    d1: Type.String({ description: "output of the D1 line" }),
+    pulseUs: Type.Integer({
+      minimum: WIEGAND_LIMITS.pulseUs.min,
+      maximum: WIEGAND_LIMITS.pulseUs.max,
+      default: WIEGAND_DEFAULTS.pulseUs,
+      description: "pulse width, µs (SIA: 20–100)",
+    }),
+    intervalUs: Type.Integer({
+      minimum: WIEGAND_LIMITS.intervalUs.min,
+      maximum: WIEGAND_LIMITS.intervalUs.max,
+      default: WIEGAND_DEFAULTS.intervalUs,
+      description: "start of one pulse to start of the next, µs (SIA: 200–20 000)",
+    }),
+    frameGapMs: Type.Integer({
+      minimum: WIEGAND_LIMITS.frameGapMs.min,
+      maximum: WIEGAND_LIMITS.frameGapMs.max,
+      default: WIEGAND_DEFAULTS.frameGapMs,
+      description: "minimum silence between two frames, ms",
+    }),
   },
   { additionalProperties: false },
 );
@@ -155,6 +238,7 @@ export const SiteSchema = Type.Object(
       default: [{ on: { result: "allow" }, do: { type: "barrier-open" } }],
       description: "what each decision drives; by default an allowed plate opens its lane's barrier",
     }),
+    wiegand: Type.Array(WiegandDevice, { default: [], description: "Wiegand outputs to access panels" }),
     seedLists: Type.Array(
       Type.Object(
         {
@@ -186,10 +270,7 @@ export function parseSite(value: unknown, source: string): SiteConfig {
   for (const [i, lane] of site.lanes.entries()) {
     if (lanes.has(lane.id)) problems.push(`/lanes/${i}/id '${lane.id}' is used twice`);
     lanes.add(lane.id);
-    if (!outputs.has(lane.barrierOutput))
-      problems.push(`/lanes/${i}/barrierOutput '${lane.barrierOutput}' is not among outputs`);
-    if (lane.presenceInput !== undefined && !inputs.has(lane.presenceInput))
-      problems.push(`/lanes/${i}/presenceInput '${lane.presenceInput}' is not among inputs`);
+    problems.push(...laneProblems(lane, `/lanes/${i}`, outputs, inputs));
   }
   for (const [i, camera] of site.cameras.entries())
     problems.push(...cameraProblems(camera, `/cameras/${i}`, site.cameras.slice(0, i), lanes));
@@ -199,8 +280,37 @@ export function parseSite(value: unknown, source: string): SiteConfig {
     for (const lane of action.lanes ?? [])
       if (!lanes.has(lane)) problems.push(`/actions/${i}/lanes '${lane}' is not among lanes`);
   }
+  problems.push(...actionProblems(site.actions));
+  problems.push(...wiegandProblems(site));
   if (problems.length) throw new ConfigError(source, problems);
   return site;
+}
+
+/** A lane's cross-references and combinations: named I/O exists, one role per pin, and what autoClose needs. */
+function laneProblems(lane: LaneConfig, path: string, outputs: Set<string>, inputs: Set<string>): string[] {
+  const problems: string[] = [];
+  const check = (keys: readonly (keyof LaneConfig)[], known: Set<string>, kind: string) => {
+    const seen = new Map<string, string>();
+    for (const key of keys) {
+      const name = lane[key] as string | undefined;
+      if (name === undefined) continue;
+      if (!known.has(name)) problems.push(`${path}/${key} '${name}' is not among ${kind}`);
+      const other = seen.get(name);
+      if (other) problems.push(`${path}/${key} '${name}' is already the lane's ${other}`);
+      seen.set(name, key);
+    }
+  };
+  check(["barrierOutput", "closeOutput", "holdOutput"], outputs, "outputs");
+  check(["presenceInput", "openLimitInput", "closedLimitInput", "buttonInput"], inputs, "inputs");
+  if (lane.barrierOutput === undefined && lane.serial === undefined)
+    problems.push(`${path} needs a barrierOutput or a serial barrier controller to open with`);
+  if (lane.autoClose) {
+    if (lane.closeOutput === undefined && lane.serial?.close === undefined)
+      problems.push(`${path}/autoClose needs a closeOutput or a serial close command`);
+    if (lane.presenceInput === undefined)
+      problems.push(`${path}/autoClose needs a presenceInput (it closes after the vehicle has passed)`);
+  }
+  return problems;
 }
 
 /**
@@ -230,4 +340,33 @@ export function demoSite(): SiteConfig {
     },
     "demo site",
   );
+}
+
+/** Wiegand devices: lines among the outputs (idle when safe), one device per line; actions name a device. */
+function wiegandProblems(site: SiteConfig): string[] {
+  const problems: string[] = [];
+  const devices = new Set<string>();
+  const lines = new Map<string, string>();
+  for (const [i, device] of site.wiegand.entries()) {
+    const path = `/wiegand/${i}`;
+    if (devices.has(device.name)) problems.push(`${path}/name '${device.name}' is used twice`);
+    devices.add(device.name);
+    for (const key of ["d0", "d1"] as const) {
+      const name = device[key];
+      const output = site.outputs.find((o) => o.name === name);
+      if (!output) problems.push(`${path}/${key} '${name}' is not among outputs`);
+      else if (output.safeActive) problems.push(`${path}/${key} '${name}' must have safeActive false (idle)`);
+      const user = lines.get(name);
+      if (user) problems.push(`${path}/${key} '${name}' is already ${user}`);
+      lines.set(name, `${key} of Wiegand device '${device.name}'`);
+    }
+    problems.push(...wiegandTimingProblems(device.name, device).map((p) => `${path}: ${p}`));
+  }
+  for (const [i, action] of site.actions.entries()) {
+    if (action.do.type !== "wiegand") continue;
+    if (!devices.has(action.do.device))
+      problems.push(`/actions/${i}/do/device '${action.do.device}' is not among wiegand devices`);
+    problems.push(...wiegandActionProblems(action.do, `/actions/${i}/do`));
+  }
+  return problems;
 }

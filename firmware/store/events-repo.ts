@@ -2,17 +2,21 @@
  * Events: written off the plate-to-relay path. Decisions are queued and committed together at the end
  * of the current event-loop turn (one transaction for everything decided in it), so the relay never
  * waits on the disk and a burst costs one commit. Each append's promise settles after its commit.
+ * An event's outbox messages (network actions) are inserted in the same transaction: both or neither.
  */
 import { and, desc, eq, getTableColumns, gte, like, lte, type SQL } from "drizzle-orm";
 import type { Store } from "./db.js";
-import { events } from "./schema.js";
+import { events, outbox } from "./schema.js";
 
 export type EventRow = typeof events.$inferSelect;
 /** Every column is given explicitly: the id is allocated before the commit. */
 export type NewEvent = EventRow;
+/** An outbox message as inserted with its event (ids allocated by OutboxRepo). */
+export type NewOutboxMessage = typeof outbox.$inferInsert & { id: number };
 
 interface Pending {
   row: NewEvent;
+  messages: readonly NewOutboxMessage[];
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -21,7 +25,9 @@ export class EventsRepo {
   private queue: Pending[] = [];
   private flushScheduled = false;
   private nextId: number;
-  private readonly insertMany: (rows: NewEvent[]) => void;
+  private readonly insertMany: (batch: Pending[]) => void;
+  /** Told after a commit which outbox targets got new messages (the dispatcher wakes them). */
+  onMessages: (targets: ReadonlySet<string>) => void = () => {};
 
   constructor(private readonly store: Store) {
     const max = store.sqlite.prepare<[], { max: number | null }>("select max(id) as max from events").get();
@@ -31,8 +37,16 @@ export class EventsRepo {
     const insert = store.sqlite.prepare(
       `insert into events (${columns.map(([, c]) => c.name).join(", ")}) values (${columns.map(([key]) => `@${key}`).join(", ")})`,
     );
-    this.insertMany = store.sqlite.transaction((rows: NewEvent[]) => {
-      for (const row of rows) insert.run(row);
+    const messageColumns = Object.entries(getTableColumns(outbox));
+    const insertMessage = store.sqlite.prepare(
+      `insert into outbox (${messageColumns.map(([, c]) => c.name).join(", ")}) values (${messageColumns.map(([key]) => `@${key}`).join(", ")})`,
+    );
+    const blank = Object.fromEntries(messageColumns.map(([key]) => [key, null]));
+    this.insertMany = store.sqlite.transaction((batch: Pending[]) => {
+      for (const p of batch) {
+        insert.run(p.row);
+        for (const m of p.messages) insertMessage.run({ ...blank, attempts: 0, ...m });
+      }
     });
   }
 
@@ -41,9 +55,9 @@ export class EventsRepo {
     return this.nextId++;
   }
 
-  append(row: NewEvent): Promise<void> {
+  append(row: NewEvent, messages: readonly NewOutboxMessage[] = []): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ row, resolve, reject });
+      this.queue.push({ row, messages, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -58,11 +72,15 @@ export class EventsRepo {
     if (batch.length === 0) return;
     this.queue = [];
     try {
-      this.insertMany(batch.map((p) => p.row));
-      for (const p of batch) p.resolve();
+      this.insertMany(batch);
     } catch (err) {
       for (const p of batch) p.reject(err as Error);
+      return;
     }
+    for (const p of batch) p.resolve();
+    const targets = new Set<string>();
+    for (const p of batch) for (const m of p.messages) targets.add(m.target);
+    if (targets.size) this.onMessages(targets);
   }
 
   get pending(): number {

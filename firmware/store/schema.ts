@@ -2,7 +2,8 @@
  * The database schema. Changing it means `npm run db:generate` and committing the new migration;
  * migrations are applied at boot before the API starts. All times are epoch milliseconds.
  */
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const lists = sqliteTable("lists", {
   id: integer("id").primaryKey({ autoIncrement: true }),
@@ -133,3 +134,39 @@ export const settings = sqliteTable("settings", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
 });
+
+/** Outbox message states; "in flight" is never stored, so a crash mid-send leaves the message to be sent again. */
+export const OUTBOX_STATUSES = ["pending", "failed-retrying", "sent", "failed", "expired"] as const;
+
+/**
+ * The durable outbox (firmware/outbox): what network actions have to deliver, inserted in the same transaction
+ * as the event that caused it. Sent in id order per target.
+ */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    id: integer("id").primaryKey(),
+    /** The network action's id in the site file. */
+    target: text("target").notNull(),
+    eventId: integer("event_id"),
+    createdAt: integer("created_at").notNull(),
+    /** JSON: what to say, shaped by the target's action type; addresses and credentials stay in the site file. */
+    payload: text("payload").notNull(),
+    /** Bytes sent with the payload (a picture); dropped once sent. */
+    attachment: blob("attachment", { mode: "buffer" }),
+    status: text("status", { enum: OUTBOX_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** Not before this time: the retry backoff, or a short wait for a picture still arriving. */
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    lastAttemptAt: integer("last_attempt_at"),
+    lastError: text("last_error"),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [
+    // The dispatcher's queue: only undelivered rows, so its head is found at once however many were sent.
+    index("outbox_queue").on(t.target, t.id).where(sql`status in ('pending', 'failed-retrying')`),
+    index("outbox_target").on(t.target, t.id),
+    index("outbox_status").on(t.status, t.id),
+    index("outbox_event").on(t.eventId),
+  ],
+);

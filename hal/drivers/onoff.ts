@@ -8,6 +8,7 @@
  *   another program cannot flip a relay.
  * - Inputs watch both edges; debouncing happens in the logical layer, not in onoff.
  * - Writes use writeSync, so exit handlers can drive pins safe.
+ * - An output can be lent to a worker thread (Wiegand), which writes the same sysfs value file itself.
  * - stop() unexports inputs but leaves outputs exported, still driving their safe level (see openOutput).
  */
 import type { Gpio } from "onoff";
@@ -78,6 +79,11 @@ class OnoffBackend implements GpioBackend {
     );
     let open = true;
     return {
+      // onoff always works under /sys/class/gpio; a worker opens the same value file for its own writes.
+      lineTarget: {
+        kind: "sysfs",
+        valuePath: `/sys/class/gpio/gpio${sysfsGpioNumber(this.#chip, config.pin)}/value`,
+      },
       write: (level) => {
         if (!open) throw new Error(`GPIO ${config.pin} ("${config.name}") is closed`);
         gpio.writeSync(level);

@@ -24,6 +24,11 @@ export class SimGpio implements GpioBackend {
   openOutput(config: OutputConfig, initial: Level): GpioOutputPin {
     const pin = this.#claim(config.pin, config.name, initial);
     return {
+      // A worker produces the pulse timing; the wire here follows when its record of the edges arrives.
+      lineTarget: { kind: "sim" },
+      noteLevel: (level) => {
+        if (pin.open) this.#set(pin, level);
+      },
       write: (level) => {
         if (!pin.open) throw new Error(`sim pin ${config.pin} ("${config.name}") is closed`);
         this.#set(pin, level);

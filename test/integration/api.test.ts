@@ -90,15 +90,16 @@ describe("authentication", () => {
   it("a browser-style client authenticates with its first message and gets hello with lanes and io", async () => {
     const live = await connectLive(tc.url, tc.token, "message");
     const hello = live.messages[0];
-    expect(hello.lanes).toEqual([
-      {
-        id: "1",
-        name: "Lane 1",
-        barrierOutput: "lane1.barrier",
-        presenceInput: "lane1.presence",
-        openPulseMs: 500,
-      },
-    ]);
+    // The original lane fields keep their values (the panel reads them); the barrier's state is added.
+    expect(hello.lanes).toHaveLength(1);
+    expect(hello.lanes[0]).toMatchObject({
+      id: "1",
+      name: "Lane 1",
+      barrierOutput: "lane1.barrier",
+      presenceInput: "lane1.presence",
+      openPulseMs: 500,
+      barrier: { state: "unknown", fault: null, canClose: false, canHold: true },
+    });
     expect(hello.io.map((i: { name: string }) => i.name).sort()).toEqual(["lane1.barrier", "lane1.presence"]);
     await live.close();
   });

@@ -8,4 +8,5 @@ it("the example site in provisioning/ is valid", () => {
   const site = parseSite(JSON.parse(readFileSync(path, "utf8")), path);
   expect(site.cameras.map((c) => c.id)).toEqual(["entry-lpr", "script"]);
   expect(site.actions).toHaveLength(2);
+  expect(site.lanes.map((l) => l.serial?.checksum ?? "relay")).toEqual(["relay", "xor"]);
 });
