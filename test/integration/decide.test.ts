@@ -71,5 +71,8 @@ describe("one event", () => {
       explanation: { match: { kind: "exact" } },
     });
     expect((await tc.api("/api/v1/events/999999")).status).toBe(404);
+    // The list shows the same explanation as the single event (not a stand-in).
+    const [listed] = (await tc.api("/api/v1/events?plate=KA777")).body.items;
+    expect(listed.explanation).toEqual(event.body.explanation);
   });
 });

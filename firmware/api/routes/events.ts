@@ -40,7 +40,7 @@ export const eventRoutes =
           to: to ? Date.parse(to) : undefined,
           limit,
         });
-        return { items: rows.map(toEventView) };
+        return { items: rows.map((row) => toEventView(row)) };
       },
     );
 
