@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page, type WebSocketRoute } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTestController, type TestController } from "../helpers/controller.js";
+import { startTestController, type TestController, testSite } from "../helpers/controller.js";
+import { freePort } from "../sim/free-port.js";
 import { type MilesightRead, pushMilesight } from "../sim/milesight-http.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -23,15 +24,22 @@ const BLOCKED = "XY999ZZ";
 const LANE = "1";
 const BARRIER = "lane1.barrier";
 const PRESENCE = "lane1.presence";
+const CLOSE = "lane1.close";
+/** A serial barrier controller that is not there: its lane shows a fault. */
+const SERIAL_PATH = "/dev/portcullis-e2e-no-such-port";
 /** Every plate these scenarios read, to look for in URLs and the console. */
 const PLATES = /AB123CD|XY999ZZ|QQ ?12|CAM ?4711|PIC ?100[123]|RC ?2024/i;
 const CAM2_SECRET = "second-camera-secret-0123";
 
-/** Records every change of an I/O lamp or of the link indicator, so short pulses cannot be missed. */
+/**
+ * Records every change of an I/O lamp, a barrier label or the link indicator, so short pulses and short
+ * states cannot be missed.
+ */
 const RECORDER = `(() => {
   const log = (window.__portcullisLog = []);
   const record = (el) => {
     if (el.hasAttribute("data-io")) log.push({ io: el.getAttribute("data-io"), state: el.getAttribute("data-state") });
+    if (el.hasAttribute("data-barrier")) log.push({ barrier: el.getAttribute("data-barrier"), state: el.getAttribute("data-state") });
     if (el.hasAttribute("data-link")) log.push({ link: el.getAttribute("data-link") });
   };
   new MutationObserver((records) => {
@@ -39,8 +47,8 @@ const RECORDER = `(() => {
       if (r.type === "attributes" && r.target.nodeType === 1) record(r.target);
       for (const n of r.addedNodes) {
         if (n.nodeType !== 1) continue;
-        if (n.matches("[data-io],[data-link]")) record(n);
-        n.querySelectorAll("[data-io],[data-link]").forEach(record);
+        if (n.matches("[data-io],[data-barrier],[data-link]")) record(n);
+        n.querySelectorAll("[data-io],[data-barrier],[data-link]").forEach(record);
       }
     }
   }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-state", "data-link"] });
@@ -288,6 +296,16 @@ describe("operator panel (browser)", () => {
     await page.getByRole("heading", { name: lane?.name }).waitFor();
     expect(await page.locator(`[data-io="${BARRIER}"]`).getAttribute("data-state")).toBe("inactive");
     expect(await page.locator(`[data-io="${PRESENCE}"]`).getAttribute("data-state")).toMatch(/^(in)?active$/);
+
+    // The demo lane's barrier: a known state; it can hold open (on its relay) but has nothing to close with.
+    const label = page.getByTestId(`barrier-${LANE}`);
+    expect(await label.getAttribute("data-state")).toBe(
+      (await api<{ items: { id: string; barrier: { state: string } }[] }>("/api/v1/lanes")).items.find(
+        (l) => l.id === LANE,
+      )?.barrier.state,
+    );
+    expect((await page.getByTestId(`hold-${LANE}`).textContent())?.trim()).toMatch(/^Hold open/);
+    expect(await page.getByTestId(`close-${LANE}`).count()).toBe(0);
   }, 30_000);
 
   it("shows the demo camera: idle until it pushes a read, then receiving, live", async () => {
@@ -578,4 +596,239 @@ describe("operator panel (browser)", () => {
       await ctx.close();
     }
   }, 30_000);
+  // ---- a site with a closing barrier, a serial-only lane and an integration that is down ------------
+
+  describe("barrier commands and integrations", () => {
+    let site: TestController;
+    let ctx: BrowserContext;
+    let p: Page;
+
+    beforeAll(async () => {
+      const closedPort = await freePort(); // nothing listens there: the webhook cannot be delivered
+      site = await startTestController({
+        site: testSite({
+          outputs: [
+            { name: BARRIER, pin: 17 },
+            { name: CLOSE, pin: 22 },
+          ],
+          inputs: [{ name: PRESENCE, pin: 27 }],
+          lanes: [
+            {
+              id: LANE,
+              name: "Lane 1",
+              barrierOutput: BARRIER,
+              presenceInput: PRESENCE,
+              closeOutput: CLOSE,
+              travelMs: 300,
+              closeDelayMs: 200,
+            },
+            { id: "2", name: "Service gate", serial: { path: SERIAL_PATH, open: { send: "EB 01 4F" } } },
+          ],
+          actions: [
+            { on: { result: "allow" }, do: { type: "barrier-open" } },
+            {
+              id: "crm",
+              on: {},
+              do: {
+                type: "http-webhook",
+                url: `http://127.0.0.1:${closedPort}/portcullis`,
+                // One attempt during the test: the target stays down with its message pending.
+                backoffMinMs: 600_000,
+                backoffMaxMs: 600_000,
+                timeoutMs: 2000,
+              },
+            },
+          ],
+        }),
+      });
+      ctx = await browser.newContext({ viewport: { width: 800, height: 480 } });
+      await ctx.addInitScript({ content: RECORDER });
+      await ctx.addInitScript({
+        content: `localStorage.setItem(${JSON.stringify(TOKEN_KEY)}, ${JSON.stringify(site.token)});`,
+      });
+      p = await ctx.newPage();
+      p.on("console", (m) => consoleLines.push(m.text()));
+      await p.goto(site.url);
+      await p.locator('[data-testid="link"][data-link="live"]').waitFor({ timeout: 10_000 });
+    }, 60_000);
+
+    afterAll(async () => {
+      await ctx?.close();
+      await site?.stop();
+      site?.cleanup();
+    });
+
+    interface ApiBarrier {
+      state: string;
+      closePending: boolean;
+      fault: { message: string } | null;
+    }
+
+    async function barrierOf(id: string): Promise<ApiBarrier | undefined> {
+      const { body } = await site.api("/api/v1/lanes");
+      return (body.items as { id: string; barrier: ApiBarrier }[]).find((l) => l.id === id)?.barrier;
+    }
+
+    async function presence(active: boolean): Promise<void> {
+      const res = await site.api(`/api/v1/io/inputs/${PRESENCE}`, { body: { active } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      await p.locator(`[data-io="${PRESENCE}"][data-state="${active ? "active" : "inactive"}"]`).waitFor();
+    }
+
+    function label(id: string, state?: string) {
+      return p.locator(`[data-barrier="${id}"]${state ? `[data-state="${state}"]` : ""}`);
+    }
+
+    async function barrierStates(id: string): Promise<string[]> {
+      return p.evaluate<string[]>(
+        `window.__portcullisLog.filter((e) => e.barrier === ${JSON.stringify(id)}).map((e) => e.state)`,
+      );
+    }
+
+    function activations(name: string): number {
+      return (site.hal.history?.() ?? []).filter((t) => t.name === name && t.kind === "output" && t.active)
+        .length;
+    }
+
+    it("shows each lane's barrier and what it can do; a serial-only lane without relay rows, with its fault", async () => {
+      // Lane 1 has no limit switches: where the arm is stays unknown until the first command.
+      expect(await label(LANE).getAttribute("data-state")).toBe((await barrierOf(LANE))?.state);
+      expect((await label(LANE).textContent())?.trim()).toMatch(/Unknown$/);
+      expect((await p.getByTestId(`hold-${LANE}`).textContent())?.trim()).toMatch(/^Hold open/);
+      expect((await p.getByTestId(`close-${LANE}`).textContent())?.trim()).toMatch(/^Close/);
+
+      // Lane 2 opens through a serial controller that is not connected: red, with the controller's words.
+      const serial = p.getByTestId("lane-2");
+      expect(await serial.getByTestId("serial-2").textContent()).toContain(SERIAL_PATH);
+      expect(await serial.locator("[data-io]").count()).toBe(0);
+      expect(await serial.getByTestId("hold-2").count()).toBe(0);
+      expect(await serial.getByTestId("close-2").count()).toBe(0);
+      await label("2", "fault").waitFor({ timeout: 10_000 });
+      expect((await label("2").textContent())?.trim()).toMatch(/Fault$/);
+      await expect.poll(async () => (await barrierOf("2"))?.fault?.message).toMatch(/serial/);
+      expect((await serial.getByTestId("barrier-fault-2").textContent())?.trim()).toBe(
+        (await barrierOf("2"))?.fault?.message,
+      );
+
+      // Open is always possible, also with a fault and without a relay.
+      await p.getByTestId("open-2").click();
+      await expect
+        .poll(() => p.getByTestId("open-feedback-2").textContent())
+        .toMatch(/Opened · sent to the barrier controller/);
+    }, 30_000);
+
+    it("follows a decision and the presence loop; Hold, Release, and a Close that waits for the vehicle", async () => {
+      await clearLog(p);
+      const res = await pushMilesight(site.url, { plate: ALLOWED }, site.cameraSecret);
+      expect(res.body).toMatchObject({ status: "decided" });
+      await label(LANE, "open").waitFor({ timeout: 10_000 });
+      expect(await barrierStates(LANE)).toEqual(["opening", "open"]);
+      expect((await label(LANE).textContent())?.trim()).toMatch(/Open$/);
+
+      // A vehicle on the loop: shown by its input; the barrier stays open.
+      await presence(true);
+      expect(await label(LANE).getAttribute("data-state")).toBe("open");
+
+      const hold = p.getByTestId(`hold-${LANE}`);
+      await hold.click();
+      await label(LANE, "held").waitFor();
+      expect((await label(LANE).textContent())?.trim()).toMatch(/Held open$/);
+      expect(await hold.getAttribute("aria-pressed")).toBe("true");
+      expect((await hold.textContent())?.trim()).toMatch(/^Release/);
+      expect((await barrierOf(LANE))?.state).toBe("held");
+
+      await hold.click();
+      await label(LANE, "open").waitFor();
+      expect(await hold.getAttribute("aria-pressed")).toBe("false");
+      expect((await hold.textContent())?.trim()).toMatch(/^Hold open/);
+
+      // Close asks first; Cancel sends nothing.
+      const closes = activations(CLOSE);
+      const dialog = p.getByTestId(`confirm-close-${LANE}`);
+      await p.getByTestId(`close-${LANE}`).click();
+      await dialog.waitFor();
+      expect(await dialog.textContent()).toMatch(/waits until it has passed/);
+      await p.mouse.move(0, 0);
+      await p.screenshot({ path: join(SHOTS, "close-confirm.png") });
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+      await dialog.waitFor({ state: "detached" });
+      expect((await barrierOf(LANE))?.closePending).toBe(false);
+
+      // Confirmed with the vehicle still on the loop: the close waits for it.
+      await p.getByTestId(`close-${LANE}`).click();
+      await dialog.getByTestId(`confirm-close-${LANE}-yes`).click();
+      const waiting = p.getByTestId(`close-waiting-${LANE}`);
+      await waiting.waitFor();
+      expect(await waiting.textContent()).toMatch(/Waiting for the vehicle to clear/);
+      await expect.poll(() => p.getByTestId(`open-feedback-${LANE}`).textContent()).toMatch(/Close accepted/);
+      expect(await label(LANE).getAttribute("data-state")).toBe("open");
+      expect((await barrierOf(LANE))?.closePending).toBe(true);
+      expect(activations(CLOSE)).toBe(closes);
+      await p.screenshot({ path: join(SHOTS, "close-waiting.png") });
+
+      // The vehicle has passed: the barrier closes, and the panel says so.
+      await clearLog(p);
+      await presence(false);
+      await label(LANE, "closed").waitFor({ timeout: 10_000 });
+      expect(await barrierStates(LANE)).toEqual(["closing", "closed"]);
+      await waiting.waitFor({ state: "detached" });
+      expect(activations(CLOSE)).toBe(closes + 1);
+    }, 30_000);
+
+    it("shows the integration that is down, its unsent message and last error, and a badge in the header", async () => {
+      let crm: { state: string; pending: number; lastError: string | null } | undefined;
+      await expect
+        .poll(
+          async () => {
+            const { body } = await site.api("/api/v1/outbox/targets");
+            crm = body.items.find((t: { target: string }) => t.target === "crm");
+            return [crm?.state, crm?.pending];
+          },
+          { timeout: 10_000 },
+        )
+        .toEqual(["down", 1]);
+
+      const badge = p.getByTestId("outbox-alert");
+      await badge.waitFor({ timeout: 10_000 });
+      expect((await badge.textContent())?.replace(/\s+/g, " ")).toMatch(/Integration down · 1 unsent/);
+      await badge.click();
+      await p.locator("#view-cameras").waitFor();
+      const row = p.locator('[data-testid="outbox-target"][data-target="crm"]');
+      await row.waitFor();
+      // Scrolled into view inside the tab; the page itself (and so the top bar) stays put.
+      const box = await row.boundingBox();
+      expect(box && box.y >= 60 && box.y + box.height <= 480, JSON.stringify(box)).toBe(true);
+      expect(await p.evaluate("document.scrollingElement.scrollTop")).toBe(0);
+      expect(await row.getAttribute("data-state")).toBe("down");
+      expect(await row.getAttribute("data-tone")).toBe("bad");
+      expect((await row.getByTestId("outbox-state").textContent())?.trim()).toBe("Down");
+      expect(await row.getByTestId("outbox-pending").getAttribute("data-pending")).toBe("1");
+      expect(crm?.lastError).toBeTruthy();
+      expect(await row.getByTestId("outbox-error").textContent()).toContain(crm?.lastError ?? "");
+      expect(await row.textContent()).toContain("http-webhook");
+      expect(await p.getByTestId("tab-cameras").getAttribute("data-tone")).toBe("bad");
+
+      await p.mouse.move(0, 0);
+      await p.screenshot({ path: join(SHOTS, "integrations.png") });
+      expect(await p.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(800);
+      await p.setViewportSize({ width: 1280, height: 800 });
+      await p.screenshot({ path: join(SHOTS, "integrations-1280.png") });
+      await p.setViewportSize({ width: 800, height: 480 });
+    }, 30_000);
+
+    it("fits the kiosk screen with two lanes and the badge, without sideways scrolling", async () => {
+      await showView(p, "decisions");
+      await p.getByRole("region", { name: "Lanes" }).evaluate((el) => el.scrollTo(0, 0));
+      await p.mouse.move(0, 0);
+      await p.screenshot({ path: join(SHOTS, "barriers.png") });
+      expect(await p.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(800);
+      for (const id of [LANE, "2"]) {
+        const card = p.getByTestId(`lane-${id}`);
+        expect(await card.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+      }
+      await p.setViewportSize({ width: 1280, height: 800 });
+      await p.screenshot({ path: join(SHOTS, "barriers-1280.png") });
+      await p.setViewportSize({ width: 800, height: 480 });
+    }, 30_000);
+  });
 });

@@ -1,19 +1,40 @@
-/** The panel's pure live logic: parsing socket frames defensively, merging camera state, camera colours. */
+/**
+ * The panel's pure live logic: parsing socket frames defensively, merging camera, barrier and outbox state,
+ * their colours.
+ */
 import { describe, expect, it } from "vitest";
 import {
+  applyBarrier,
+  applyBarrierView,
   applyCameraList,
   applyCameraStatus,
   applyHelloCameras,
+  applyOutboxTarget,
+  BARRIER_TEXT,
+  barrierOf,
+  barrierTone,
   cameraRate,
   cameraState,
   cameraTone,
+  lanesOf,
+  outboxAlert,
+  outboxTargetsOf,
+  outboxTone,
   PUSH_IDLE_MS,
   parseMessage,
   RECENT_ERROR_MS,
   showableImages,
+  worstOf,
   worstTone,
 } from "../../ui/src/lib/live-logic.js";
-import type { Camera, CameraItem, CameraStatus } from "../../ui/src/lib/types.js";
+import type {
+  Barrier,
+  Camera,
+  CameraItem,
+  CameraStatus,
+  Lane,
+  OutboxTarget,
+} from "../../ui/src/lib/types.js";
 
 const NOW = Date.parse("2026-11-21T12:00:00.000Z");
 const iso = (msAgo: number) => new Date(NOW - msAgo).toISOString();
@@ -235,5 +256,301 @@ describe("showableImages", () => {
       img(3, "full"),
     ];
     expect(showableImages(items).map((i) => i.id)).toEqual([3]);
+  });
+});
+
+// ---- barriers --------------------------------------------------------------------------------------
+
+function barrier(fields: Partial<Barrier> = {}): Barrier {
+  return {
+    state: "closed",
+    position: "closed",
+    fault: null,
+    since: iso(60_000),
+    closePending: false,
+    expected: 0,
+    canClose: true,
+    canHold: true,
+    ...fields,
+  };
+}
+
+/** A lane as GET /lanes sends it, with the fields the panel does not use. */
+const apiLane = (fields: Record<string, unknown> = {}) => ({
+  id: "1",
+  name: "Lane 1",
+  barrierOutput: "lane1.barrier",
+  presenceInput: "lane1.presence",
+  openPulseMs: 500,
+  closeOutput: "lane1.close",
+  holdOutput: null,
+  openLimitInput: null,
+  closedLimitInput: null,
+  buttonInput: null,
+  serialPath: null,
+  autoClose: false,
+  closeDelayMs: 1000,
+  barrier: barrier(),
+  ...fields,
+});
+
+const lane = (fields: Partial<Barrier> = {}, info: Partial<Lane> = {}): Lane => ({
+  id: "1",
+  name: "Lane 1",
+  barrierOutput: "lane1.barrier",
+  presenceInput: "lane1.presence",
+  serialPath: null,
+  barrier: barrier(fields),
+  ...info,
+});
+
+const update = (fields: Record<string, unknown> = {}) => ({
+  type: "barrier",
+  lane: "1",
+  state: "opening",
+  position: "opening",
+  since: iso(0),
+  ...fields,
+});
+
+describe("lanes and their barriers", () => {
+  it("keeps only the fields the panel uses from GET /lanes and the hello", () => {
+    expect(lanesOf([apiLane()])).toEqual([lane()]);
+    const hello = parseMessage(frame({ type: "hello", lanes: [apiLane()], io: [], cameras: [] }));
+    expect(hello).toMatchObject({ type: "hello", lanes: [lane()] });
+  });
+
+  it("renders a serial-only lane: no barrier output, its serial device, no hold", () => {
+    const serial = apiLane({
+      id: "2",
+      barrierOutput: null,
+      presenceInput: null,
+      serialPath: "/dev/ttyUSB0",
+      barrier: barrier({ state: "unknown", position: "unknown", canHold: false, canClose: false }),
+    });
+    expect(lanesOf([serial])).toEqual([
+      lane(
+        { state: "unknown", position: "unknown", canHold: false, canClose: false },
+        { id: "2", barrierOutput: null, presenceInput: null, serialPath: "/dev/ttyUSB0" },
+      ),
+    ]);
+  });
+
+  it("keeps a lane whose barrier it cannot read (an older controller), without one", () => {
+    const lanes = lanesOf([
+      apiLane({ barrier: undefined }),
+      apiLane({ id: "2", barrier: { state: "levitating", since: iso(0) } }),
+      apiLane({ id: "3", barrier: { state: "open" } }),
+    ]);
+    expect(lanes.map((l) => [l.id, l.barrier])).toEqual([
+      ["1", null],
+      ["2", null],
+      ["3", null],
+    ]);
+  });
+
+  it("drops lanes without an id or a name, and non-arrays", () => {
+    expect(lanesOf([apiLane({ id: "" }), apiLane({ name: 5 }), null, "1", apiLane({ id: "4" })])).toEqual([
+      lane({}, { id: "4" }),
+    ]);
+    expect(lanesOf({ items: [] })).toEqual([]);
+  });
+
+  it("never offers a command the controller did not say it can do", () => {
+    const b = barrierOf({ state: "open", since: iso(0), canClose: "yes", canHold: 1 });
+    expect(b).toMatchObject({ canClose: false, canHold: false, closePending: false, expected: 0 });
+    expect(b?.position).toBe("open");
+  });
+
+  it("keeps the fault's text, and the fault state even when the fault itself is malformed", () => {
+    const fault = { code: "open-timeout", message: "did not report open within 8000 ms", since: iso(0) };
+    expect(barrierOf({ ...barrier({ state: "fault", position: "opening" }), fault })).toMatchObject({
+      state: "fault",
+      position: "opening",
+      fault,
+    });
+    expect(barrierOf({ ...barrier({ state: "fault" }), fault: { code: 7 } })).toMatchObject({
+      state: "fault",
+      fault: null,
+    });
+  });
+});
+
+describe("parseMessage: barrier", () => {
+  it("reads a barrier message, with and without a fault", () => {
+    expect(parseMessage(frame(update()))).toEqual({ ...update(), fault: null });
+    const fault = { code: "serial", message: "serial open: no reply", since: iso(0) };
+    expect(parseMessage(frame(update({ state: "fault", position: "open", fault })))).toEqual({
+      ...update({ state: "fault", position: "open" }),
+      fault,
+    });
+  });
+
+  it("takes the position from the state when it is missing or unknown to the panel", () => {
+    expect(parseMessage(frame(update({ state: "closing", position: undefined })))).toMatchObject({
+      position: "closing",
+    });
+    expect(parseMessage(frame(update({ state: "fault", position: "sideways" })))).toMatchObject({
+      position: "unknown",
+    });
+  });
+
+  it.each([
+    ["no lane", update({ lane: undefined })],
+    ["lane a number", update({ lane: 1 })],
+    ["unknown state", update({ state: "ajar" })],
+    ["no since", update({ since: undefined })],
+  ])("ignores a barrier message with %s", (_, msg) => {
+    expect(parseMessage(frame(msg))).toBeNull();
+  });
+});
+
+describe("barrier updates", () => {
+  const apply = (lanes: readonly Lane[], fields: Record<string, unknown>) => {
+    const msg = parseMessage(frame(update(fields)));
+    if (msg?.type !== "barrier") throw new Error("not a barrier message");
+    return applyBarrier(lanes, msg);
+  };
+
+  it("follows the lane's state and keeps what the message does not carry", () => {
+    const next = apply([lane({ canHold: false, expected: 1 })], { state: "open", position: "open" });
+    expect(next[0]?.barrier).toEqual(
+      barrier({ state: "open", position: "open", since: iso(0), canHold: false, expected: 1 }),
+    );
+  });
+
+  it("ignores a message older than what it shows, and one for another lane", () => {
+    const lanes = [lane({ state: "open", position: "open", since: iso(0) })];
+    expect(apply(lanes, { state: "opening", since: iso(5000) })).toBe(lanes);
+    expect(apply(lanes, { lane: "9" })).toBe(lanes);
+  });
+
+  it("keeps a waiting close until the close has started, or a hold cancelled it", () => {
+    const waiting = [lane({ state: "open", position: "open", closePending: true, since: iso(5000) })];
+    expect(apply(waiting, { state: "fault", since: iso(4000) })[0]?.barrier?.closePending).toBe(true);
+    expect(apply(waiting, { state: "closing", since: iso(4000) })[0]?.barrier?.closePending).toBe(false);
+    expect(apply(waiting, { state: "held", since: iso(4000) })[0]?.barrier?.closePending).toBe(false);
+  });
+
+  it("shows a fault's text and drops it when the fault clears", () => {
+    const fault = {
+      code: "closed-on-vehicle",
+      message: "closed while a vehicle was on the loop",
+      since: iso(1),
+    };
+    const faulted = apply([lane()], { state: "fault", position: "closed", fault, since: iso(1) });
+    expect(faulted[0]?.barrier).toMatchObject({ state: "fault", fault });
+    expect(apply(faulted, { state: "opening", since: iso(0) })[0]?.barrier?.fault).toBeNull();
+  });
+
+  it("takes a command's reply whole (closePending included), unless the socket already told a newer state", () => {
+    const lanes = [lane({ state: "open", position: "open", since: iso(2000) })];
+    const deferred = barrier({ state: "open", position: "open", since: iso(2000), closePending: true });
+    expect(applyBarrierView(lanes, "1", deferred)[0]?.barrier).toEqual(deferred);
+
+    const newer = [lane({ state: "closing", position: "closing", since: iso(0) })];
+    const stale = barrier({ state: "open", since: iso(2000), closePending: true, canHold: false });
+    expect(applyBarrierView(newer, "1", stale)[0]?.barrier).toEqual(
+      barrier({ state: "closing", position: "closing", since: iso(0), canHold: false }),
+    );
+    expect(applyBarrierView(lanes, "1", { nonsense: true })).toBe(lanes);
+    expect(applyBarrierView(lanes, "9", deferred)).toBe(lanes);
+  });
+
+  it("labels and colours every state", () => {
+    expect(Object.keys(BARRIER_TEXT).sort()).toEqual(
+      ["closed", "closing", "fault", "held", "open", "opening", "unknown"].sort(),
+    );
+    expect(BARRIER_TEXT.held).toBe("Held open");
+    expect(
+      (["closed", "opening", "open", "held", "closing", "fault", "unknown"] as const).map(barrierTone),
+    ).toEqual(["closed", "open", "open", "open", "moving", "fault", "unknown"]);
+  });
+});
+
+// ---- outbox ----------------------------------------------------------------------------------------
+
+function target(fields: Partial<OutboxTarget> = {}): OutboxTarget {
+  return {
+    target: "crm",
+    type: "http-webhook",
+    state: "up",
+    pending: 0,
+    oldestPendingAgeMs: null,
+    lastError: null,
+    lastErrorAt: null,
+    lastSentAt: iso(10_000),
+    nextAttemptAt: null,
+    ...fields,
+  };
+}
+
+describe("outbox targets", () => {
+  const down = target({
+    state: "down",
+    pending: 1,
+    oldestPendingAgeMs: 1200,
+    lastError: "connect ECONNREFUSED 127.0.0.1:9",
+    lastErrorAt: iso(1000),
+    nextAttemptAt: iso(-2000),
+  });
+
+  it("reads an outbox message", () => {
+    expect(parseMessage(frame({ type: "outbox", target: down }))).toEqual({ type: "outbox", target: down });
+  });
+
+  it.each([
+    ["no target", { type: "outbox" }],
+    ["no id", { type: "outbox", target: { ...down, target: "" } }],
+    ["pending missing", { type: "outbox", target: { ...down, pending: undefined } }],
+    ["pending negative", { type: "outbox", target: { ...down, pending: -1 } }],
+  ])("ignores an outbox message with %s", (_, msg) => {
+    expect(parseMessage(frame(msg))).toBeNull();
+  });
+
+  it("reads a state it does not know as unknown, and odd optional fields as absent", () => {
+    const msg = parseMessage(
+      frame({ type: "outbox", target: { target: "nvr", pending: 2, state: "paused", lastError: 5 } }),
+    );
+    expect(msg).toEqual({
+      type: "outbox",
+      target: target({ target: "nvr", type: null, state: "unknown", pending: 2, lastSentAt: null }),
+    });
+  });
+
+  it("takes GET /outbox/targets sorted, drops malformed items, and replaces or adds from messages", () => {
+    const list = outboxTargetsOf([target({ target: "nvr" }), { target: 5 }, target({ target: "crm" })]);
+    expect(list.map((t) => t.target)).toEqual(["crm", "nvr"]);
+    expect(outboxTargetsOf(null)).toEqual([]);
+    const next = applyOutboxTarget(list, down);
+    expect(next.map((t) => [t.target, t.state])).toEqual([
+      ["crm", "down"],
+      ["nvr", "up"],
+    ]);
+    expect(applyOutboxTarget(next, target({ target: "bms" })).map((t) => t.target)).toEqual([
+      "bms",
+      "crm",
+      "nvr",
+    ]);
+  });
+
+  it("colours a target: red down, green up, amber waiting without an answer, grey idle", () => {
+    expect(outboxTone(down)).toBe("bad");
+    expect(outboxTone(target())).toBe("ok");
+    expect(outboxTone(target({ state: "unknown", pending: 3 }))).toBe("warn");
+    expect(outboxTone(target({ state: "unconfigured", pending: 1 }))).toBe("warn");
+    expect(outboxTone(target({ state: "unknown" }))).toBe("off");
+    expect(worstOf([outboxTone(target()), outboxTone(down)])).toBe("bad");
+    expect(worstOf([])).toBe("off");
+  });
+
+  it("raises the alert only for targets that are down with messages waiting", () => {
+    expect(outboxAlert([target(), target({ target: "x", state: "down", pending: 0 })])).toEqual({
+      targets: 0,
+      pending: 0,
+    });
+    expect(
+      outboxAlert([down, target({ target: "nvr", state: "down", pending: 4 }), target({ pending: 9 })]),
+    ).toEqual({ targets: 2, pending: 5 });
   });
 });

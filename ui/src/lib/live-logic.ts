@@ -1,5 +1,10 @@
 /** Pure helpers behind the live store: no DOM, no Svelte, easy to reason about. */
 import type {
+  Barrier,
+  BarrierFault,
+  BarrierPosition,
+  BarrierState,
+  BarrierUpdate,
   Camera,
   CameraItem,
   CameraState,
@@ -10,6 +15,8 @@ import type {
   IoItem,
   Lane,
   LiveMessage,
+  OutboxTarget,
+  OutboxTargetState,
 } from "./types.js";
 
 export const MAX_EVENTS = 50;
@@ -105,14 +112,16 @@ export function cameraTone(s: CameraStatus, now: number): Tone {
 
 const TONE_RANK: Record<Tone, number> = { off: 0, ok: 1, warn: 2, bad: 3 };
 
+/** The worst of some tones ("off" for none): what needs the most attention. */
+export function worstOf(tones: Iterable<Tone>): Tone {
+  let worst: Tone = "off";
+  for (const tone of tones) if (TONE_RANK[tone] > TONE_RANK[worst]) worst = tone;
+  return worst;
+}
+
 /** The worst tone among the cameras (a disabled camera needs no attention), for the Cameras tab. */
 export function worstTone(cameras: readonly Camera[], now: number): Tone {
-  let worst: Tone = "off";
-  for (const c of cameras) {
-    const tone = cameraTone(c.status, now);
-    if (TONE_RANK[tone] > TONE_RANK[worst]) worst = tone;
-  }
-  return worst;
+  return worstOf(cameras.map((c) => cameraTone(c.status, now)));
 }
 
 const KIND_ORDER: Record<ImageKind, number> = { plate: 0, full: 1, evidence: 2 };
@@ -141,6 +150,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null;
 }
 
+const isCount = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
+const isStringOrNull = (v: unknown): v is string | null => v === null || typeof v === "string";
+
 function isIo(v: unknown): v is IoItem {
   return (
     isObject(v) &&
@@ -151,8 +163,212 @@ function isIo(v: unknown): v is IoItem {
   );
 }
 
-function isLane(v: unknown): v is Lane {
-  return isObject(v) && typeof v.id === "string" && typeof v.name === "string";
+const BARRIER_STATES: readonly string[] = [
+  "closed",
+  "opening",
+  "open",
+  "held",
+  "closing",
+  "fault",
+  "unknown",
+] satisfies BarrierState[];
+
+const isBarrierState = (v: unknown): v is BarrierState => typeof v === "string" && BARRIER_STATES.includes(v);
+
+/** Where the arm is: the reported position, else what the state says (a fault hides it: unknown). */
+function positionOf(position: unknown, state: BarrierState): BarrierPosition {
+  if (isBarrierState(position) && position !== "fault") return position;
+  return state === "fault" ? "unknown" : state;
+}
+
+/** A fault the panel can show; a malformed one is dropped (the state still says `fault`). */
+function faultOf(v: unknown): BarrierFault | null {
+  if (!isObject(v) || typeof v.code !== "string" || typeof v.message !== "string") return null;
+  return { code: v.code, message: v.message, since: typeof v.since === "string" ? v.since : "" };
+}
+
+/**
+ * A barrier as GET /lanes and the hello carry it; null when it has no state the panel knows. Missing
+ * capabilities count as absent, so the panel never offers a command the controller would refuse.
+ */
+export function barrierOf(v: unknown): Barrier | null {
+  if (!isObject(v) || !isBarrierState(v.state) || typeof v.since !== "string") return null;
+  return {
+    state: v.state,
+    position: positionOf(v.position, v.state),
+    fault: faultOf(v.fault),
+    since: v.since,
+    closePending: v.closePending === true,
+    expected: isCount(v.expected) ? v.expected : 0,
+    canClose: v.canClose === true,
+    canHold: v.canHold === true,
+  };
+}
+
+const stringOrNull = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/** One lane, only the fields the panel uses; null without an id and a name. */
+export function laneOf(v: unknown): Lane | null {
+  if (!isObject(v) || typeof v.id !== "string" || v.id === "" || typeof v.name !== "string") return null;
+  return {
+    id: v.id,
+    name: v.name,
+    barrierOutput: stringOrNull(v.barrierOutput),
+    presenceInput: stringOrNull(v.presenceInput),
+    serialPath: stringOrNull(v.serialPath),
+    barrier: barrierOf(v.barrier),
+  };
+}
+
+/** The lanes of GET /lanes or the hello, malformed ones dropped. */
+export function lanesOf(items: unknown): Lane[] {
+  if (!Array.isArray(items)) return [];
+  return items.map(laneOf).filter((l): l is Lane => l !== null);
+}
+
+function barrierUpdateOf(v: Record<string, unknown>): BarrierUpdate | null {
+  if (typeof v.lane !== "string" || !isBarrierState(v.state) || typeof v.since !== "string") return null;
+  return {
+    lane: v.lane,
+    state: v.state,
+    position: positionOf(v.position, v.state),
+    fault: faultOf(v.fault),
+    since: v.since,
+  };
+}
+
+/** States in which no close waits any more: it has started, is done, or a hold cancelled it. */
+const CLOSE_SETTLED: readonly BarrierState[] = ["closing", "closed", "held"];
+
+/**
+ * A `barrier` message: the lane's state, position and fault, unless the panel already has a newer state.
+ * The message does not say whether a close still waits for the vehicle: that clears once the close has
+ * started (or a hold cancelled it). Returns `current` itself when nothing changed.
+ */
+export function applyBarrier(current: readonly Lane[], update: BarrierUpdate): readonly Lane[] {
+  const lane = current.find((l) => l.id === update.lane);
+  if (!lane) return current;
+  const prev = lane.barrier;
+  if (prev && Date.parse(prev.since) > Date.parse(update.since)) return current;
+  const barrier: Barrier = {
+    closePending: false,
+    expected: 0,
+    canClose: false,
+    canHold: false,
+    ...prev,
+    state: update.state,
+    position: update.position,
+    fault: update.fault,
+    since: update.since,
+  };
+  if (CLOSE_SETTLED.includes(update.state)) barrier.closePending = false;
+  return current.map((l) => (l === lane ? { ...l, barrier } : l));
+}
+
+/**
+ * A command's reply carries the whole barrier view, `closePending` included. A state the socket already
+ * reported as newer is kept; the rest is taken.
+ */
+export function applyBarrierView(current: readonly Lane[], laneId: string, view: unknown): readonly Lane[] {
+  const next = barrierOf(view);
+  const lane = current.find((l) => l.id === laneId);
+  if (!next || !lane) return current;
+  const prev = lane.barrier;
+  const barrier =
+    prev && Date.parse(prev.since) > Date.parse(next.since)
+      ? { ...prev, canClose: next.canClose, canHold: next.canHold }
+      : next;
+  return current.map((l) => (l === lane ? { ...l, barrier } : l));
+}
+
+export const BARRIER_TEXT: Record<BarrierState, string> = {
+  closed: "Closed",
+  opening: "Opening",
+  open: "Open",
+  held: "Held open",
+  closing: "Closing",
+  fault: "Fault",
+  unknown: "Unknown",
+};
+
+export type BarrierTone = "closed" | "open" | "moving" | "fault" | "unknown";
+
+/** Grey closed, green opening/open/held, amber closing, red fault, dashed grey unknown. */
+export function barrierTone(state: BarrierState): BarrierTone {
+  switch (state) {
+    case "opening":
+    case "open":
+    case "held":
+      return "open";
+    case "closing":
+      return "moving";
+    default:
+      return state;
+  }
+}
+
+const OUTBOX_STATES: readonly string[] = [
+  "up",
+  "down",
+  "unknown",
+  "unconfigured",
+] satisfies OutboxTargetState[];
+
+const isoOrNull = (v: unknown): string | null => (typeof v === "string" ? v : null);
+
+/** One outbox target; null without an id or a count. A state this panel does not know reads as unknown. */
+export function outboxTargetOf(v: unknown): OutboxTarget | null {
+  if (!isObject(v) || typeof v.target !== "string" || v.target === "" || !isCount(v.pending)) return null;
+  return {
+    target: v.target,
+    type: stringOrNull(v.type),
+    state:
+      typeof v.state === "string" && OUTBOX_STATES.includes(v.state)
+        ? (v.state as OutboxTargetState)
+        : "unknown",
+    pending: v.pending,
+    oldestPendingAgeMs: isCount(v.oldestPendingAgeMs) ? v.oldestPendingAgeMs : null,
+    lastError: stringOrNull(v.lastError),
+    lastErrorAt: isoOrNull(v.lastErrorAt),
+    lastSentAt: isoOrNull(v.lastSentAt),
+    nextAttemptAt: isoOrNull(v.nextAttemptAt),
+  };
+}
+
+const byTarget = (a: OutboxTarget, b: OutboxTarget): number =>
+  a.target < b.target ? -1 : a.target > b.target ? 1 : 0;
+
+/** GET /outbox/targets: the whole set, malformed items dropped, sorted by id. */
+export function outboxTargetsOf(items: unknown): OutboxTarget[] {
+  if (!Array.isArray(items)) return [];
+  return items
+    .map(outboxTargetOf)
+    .filter((t): t is OutboxTarget => t !== null)
+    .sort(byTarget);
+}
+
+/** An `outbox` message: replace the target, or add it. */
+export function applyOutboxTarget(current: readonly OutboxTarget[], target: OutboxTarget): OutboxTarget[] {
+  return [...current.filter((t) => t.target !== target.target), target].sort(byTarget);
+}
+
+/** Red: down; amber: messages waiting with no answer yet (or for a removed target); green: up; grey: idle. */
+export function outboxTone(t: OutboxTarget): Tone {
+  if (t.state === "down") return "bad";
+  if (t.state === "up") return "ok";
+  return t.pending > 0 ? "warn" : "off";
+}
+
+/** What the alert badge counts: targets that are down with messages waiting, and those messages. */
+export function outboxAlert(targets: readonly OutboxTarget[]): { targets: number; pending: number } {
+  let count = 0;
+  let pending = 0;
+  for (const t of targets) {
+    if (t.state !== "down" || t.pending === 0) continue;
+    count++;
+    pending += t.pending;
+  }
+  return { targets: count, pending };
 }
 
 const CAMERA_STATES: readonly string[] = [
@@ -163,9 +379,6 @@ const CAMERA_STATES: readonly string[] = [
   "connected",
   "disconnected",
 ] satisfies CameraState[];
-
-const isCount = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
-const isStringOrNull = (v: unknown): v is string | null => v === null || typeof v === "string";
 
 function isCameraStatus(v: unknown): v is CameraStatus {
   return (
@@ -231,7 +444,7 @@ export function parseMessage(data: unknown): LiveMessage | null {
       if (!Array.isArray(msg.lanes) || !Array.isArray(msg.io)) return null;
       return {
         type: "hello",
-        lanes: msg.lanes.filter(isLane),
+        lanes: lanesOf(msg.lanes),
         io: msg.io.filter(isIo),
         cameras: Array.isArray(msg.cameras) ? msg.cameras.filter(isCameraStatus).map(cameraStatusOf) : null,
       };
@@ -243,6 +456,14 @@ export function parseMessage(data: unknown): LiveMessage | null {
       return isIo(msg)
         ? { type: "io", name: msg.name, kind: msg.kind, state: msg.state, changedAt: msg.changedAt }
         : null;
+    case "barrier": {
+      const update = barrierUpdateOf(msg);
+      return update ? { type: "barrier", ...update } : null;
+    }
+    case "outbox": {
+      const target = outboxTargetOf(msg.target);
+      return target ? { type: "outbox", target } : null;
+    }
     default:
       return null;
   }

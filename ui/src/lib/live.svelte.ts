@@ -1,32 +1,60 @@
 /**
- * The live view of the controller: lanes, I/O states, cameras and recent decisions, fed by the REST API on
- * start and by the /api/v1/live WebSocket afterwards. One instance per signed-in session.
+ * The live view of the controller: lanes and their barriers, I/O states, cameras, integrations (outbox
+ * targets) and recent decisions, fed by the REST API on start and by the /api/v1/live WebSocket afterwards.
+ * One instance per signed-in session.
  */
-import { apiBlob, apiRequest, apiUrl, errorText, UnauthorizedError } from "./api";
+import { ApiError, apiBlob, apiRequest, apiUrl, errorText, UnauthorizedError } from "./api";
 import {
+  applyBarrier,
+  applyBarrierView,
   applyCameraList,
   applyCameraStatus,
   applyHelloCameras,
   applyIo,
+  applyOutboxTarget,
   backoffDelay,
+  lanesOf,
   MAX_EVENTS,
   mergeEvents,
+  outboxTargetsOf,
   parseMessage,
   showableImages,
 } from "./live-logic";
-import type { Camera, CameraItem, DecisionEvent, EventImage, IoItem, Items, Lane, OpenResult } from "./types";
+import type {
+  BarrierCommand,
+  BarrierCommandResult,
+  Camera,
+  CameraItem,
+  DecisionEvent,
+  EventImage,
+  IoItem,
+  Items,
+  Lane,
+  OpenResult,
+  OutboxTarget,
+} from "./types";
 
 export type LinkState = "connecting" | "live" | "reconnecting" | "stopped";
 
 /** The server must greet an authenticated socket within this time, or the socket is recycled. */
 const HELLO_TIMEOUT_MS = 8_000;
 const CLOSE_AUTH_FAILED = 4401;
+/**
+ * The socket tells when an integration goes up or down, not each message queued or sent: after a decision
+ * (it may have queued messages) the list is fetched again shortly, and every so often while any wait.
+ */
+const OUTBOX_AFTER_DECISION_MS = 1_500;
+const OUTBOX_WHILE_PENDING_MS = 15_000;
 
 export class LiveStore {
-  lanes = $state.raw<Lane[]>([]);
+  lanes = $state.raw<readonly Lane[]>([]);
   io = $state<Record<string, IoItem>>({});
   events = $state.raw<DecisionEvent[]>([]);
   cameras = $state.raw<Camera[]>([]);
+  /** Integrations (outbox targets), sorted by id. */
+  outbox = $state.raw<OutboxTarget[]>([]);
+  /** False when the controller has no outbox (an older one); null until it has answered. */
+  outboxAvailable = $state<boolean | null>(null);
   link = $state<LinkState>("connecting");
   /** Epoch ms of the next reconnect attempt while reconnecting. */
   retryAt = $state<number | null>(null);
@@ -44,6 +72,11 @@ export class LiveStore {
   #greeted = false;
   #stopped = false;
   #camerasLoading = false;
+  #outboxLoading = false;
+  #outboxAgain = false;
+  #outboxTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Epoch ms the outbox timer fires at. */
+  #outboxDue = 0;
 
   constructor(token: string, onUnauthorized: () => void) {
     this.#token = token;
@@ -54,6 +87,7 @@ export class LiveStore {
     this.#stopped = false;
     window.addEventListener("online", this.#retryNow);
     void this.#loadSnapshot();
+    void this.#loadOutbox();
     this.#connect();
   }
 
@@ -63,6 +97,7 @@ export class LiveStore {
     window.removeEventListener("online", this.#retryNow);
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#helloTimer);
+    clearTimeout(this.#outboxTimer);
     const ws = this.#ws;
     this.#ws = null;
     if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, "panel closed");
@@ -100,8 +135,24 @@ export class LiveStore {
 
   /** Pulse a lane's barrier. Throws ApiError with a guard-readable message on failure. */
   async openLane(laneId: string): Promise<OpenResult> {
+    const res = await this.#laneCommand<OpenResult>(laneId, "open");
+    if (res && !this.#stopped) this.lanes = applyBarrierView(this.lanes, laneId, res.barrier);
+    return res;
+  }
+
+  /**
+   * Hold open, release, or close (which may wait for the vehicle to clear: `deferred`). The reply's barrier
+   * view is taken at once. Throws ApiError (409 when the lane cannot hold or close) on failure.
+   */
+  async barrierCommand(laneId: string, command: BarrierCommand): Promise<BarrierCommandResult> {
+    const res = await this.#laneCommand<BarrierCommandResult>(laneId, command);
+    if (res && !this.#stopped) this.lanes = applyBarrierView(this.lanes, laneId, res.barrier);
+    return res;
+  }
+
+  async #laneCommand<T>(laneId: string, command: "open" | BarrierCommand): Promise<T> {
     try {
-      return await apiRequest<OpenResult>(`api/v1/lanes/${encodeURIComponent(laneId)}/open`, {
+      return await apiRequest<T>(`api/v1/lanes/${encodeURIComponent(laneId)}/${command}`, {
         token: this.#token,
         method: "POST",
         body: { reason: "panel" },
@@ -134,7 +185,7 @@ export class LiveStore {
     if (this.#stopped) return;
     const [lanes, io, events, cameras] = results;
     // The hello message carries lanes too; the REST answer only fills in if it came first.
-    if (lanes.status === "fulfilled" && !this.#greeted) this.lanes = lanes.value.items;
+    if (lanes.status === "fulfilled" && !this.#greeted) this.lanes = lanesOf(lanes.value?.items);
     if (io.status === "fulfilled") for (const item of io.value.items) applyIo(this.io, item);
     if (events.status === "fulfilled") this.events = mergeEvents(this.events, events.value.items);
     if (cameras.status === "fulfilled")
@@ -144,6 +195,51 @@ export class LiveStore {
       this.#checkAuth(failed.reason);
       this.problem = `Could not load the current state: ${errorText(failed.reason)}`;
     }
+  }
+
+  /**
+   * The integrations' state. One request at a time; a refresh asked for meanwhile runs once this one is
+   * done. A controller without an outbox (404) hides the section.
+   */
+  async #loadOutbox(): Promise<void> {
+    if (this.#outboxLoading) {
+      this.#outboxAgain = true;
+      return;
+    }
+    this.#outboxLoading = true;
+    clearTimeout(this.#outboxTimer);
+    this.#outboxDue = 0;
+    try {
+      const res = await apiRequest<Items<unknown>>("api/v1/outbox/targets", { token: this.#token });
+      if (this.#stopped) return;
+      this.outbox = outboxTargetsOf(res?.items);
+      this.outboxAvailable = true;
+    } catch (err) {
+      this.#checkAuth(err);
+      if (err instanceof ApiError && err.status === 404) this.outboxAvailable = false;
+    } finally {
+      this.#outboxLoading = false;
+    }
+    if (this.#stopped) return;
+    if (this.#outboxAgain) {
+      this.#outboxAgain = false;
+      void this.#loadOutbox();
+    } else if (this.outbox.some((t) => t.pending > 0)) {
+      this.#refreshOutboxIn(OUTBOX_WHILE_PENDING_MS);
+    }
+  }
+
+  /** Fetch the integrations again within `ms` (an earlier refresh already planned stays). */
+  #refreshOutboxIn(ms: number): void {
+    if (this.#stopped || this.outboxAvailable === false) return;
+    const due = Date.now() + ms;
+    if (this.#outboxDue !== 0 && this.#outboxDue <= due) return;
+    clearTimeout(this.#outboxTimer);
+    this.#outboxDue = due;
+    this.#outboxTimer = setTimeout(() => {
+      this.#outboxDue = 0;
+      void this.#loadOutbox();
+    }, ms);
   }
 
   async #reloadEvents(): Promise<void> {
@@ -222,7 +318,10 @@ export class LiveStore {
           this.link = "live";
           this.problem = null;
           // Decisions made while the socket was down are only in the log: fetch them.
-          if (reconnected) void this.#reloadEvents();
+          if (reconnected) {
+            void this.#reloadEvents();
+            void this.#loadOutbox();
+          }
           if (this.cameras.some((c) => c.lane === null)) void this.#loadCameraInfo();
           break;
         }
@@ -233,9 +332,18 @@ export class LiveStore {
         case "decision":
           this.arrivedLive.add(msg.event.id);
           this.events = mergeEvents(this.events, [msg.event]);
+          if (this.outbox.length > 0) this.#refreshOutboxIn(OUTBOX_AFTER_DECISION_MS);
           break;
         case "io":
           applyIo(this.io, msg);
+          break;
+        case "barrier":
+          this.lanes = applyBarrier(this.lanes, msg);
+          break;
+        case "outbox":
+          this.outbox = applyOutboxTarget(this.outbox, msg.target);
+          this.outboxAvailable = true;
+          if (msg.target.pending > 0) this.#refreshOutboxIn(OUTBOX_WHILE_PENDING_MS);
           break;
       }
     };

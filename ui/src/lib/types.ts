@@ -3,11 +3,72 @@
 export type IoKind = "input" | "output";
 export type IoLevel = "active" | "inactive";
 
+export type BarrierState = "closed" | "opening" | "open" | "held" | "closing" | "fault" | "unknown";
+export type BarrierPosition = Exclude<BarrierState, "fault">;
+
+export interface BarrierFault {
+  /** open-timeout, closed-on-vehicle, limits-both, serial (or a newer code). */
+  code: string;
+  /** What went wrong, for the guard. */
+  message: string;
+  since: string;
+}
+
+/** A lane's barrier as GET /lanes and the hello carry it; `barrier` messages update its first four fields. */
+export interface Barrier {
+  /** The arm's position, or `fault` while a fault is active. */
+  state: BarrierState;
+  /** Where the arm is (or is believed to be), also while faulted. */
+  position: BarrierPosition;
+  fault: BarrierFault | null;
+  /** ISO timestamp of the last change of `state`. */
+  since: string;
+  /** A close waits for the vehicle to clear the presence loop. */
+  closePending: boolean;
+  /** Vehicles let through that have not passed yet. */
+  expected: number;
+  canClose: boolean;
+  canHold: boolean;
+}
+
 export interface Lane {
   id: string;
   name: string;
-  barrierOutput: string;
+  /** Output pulsed to open; null on a lane opened only through its serial barrier controller. */
+  barrierOutput: string | null;
   presenceInput: string | null;
+  /** Serial device of the barrier controller, if any. */
+  serialPath: string | null;
+  /** Null when the controller sent none (an older controller) or sent one the panel cannot read. */
+  barrier: Barrier | null;
+}
+
+/** A `barrier` socket message: the barrier's state changed. */
+export interface BarrierUpdate {
+  lane: string;
+  state: BarrierState;
+  position: BarrierPosition;
+  fault: BarrierFault | null;
+  since: string;
+}
+
+export type OutboxTargetState = "up" | "down" | "unknown" | "unconfigured";
+
+/** One integration (network action) of GET /outbox/targets and of `outbox` socket messages. */
+export interface OutboxTarget {
+  /** The action's id. */
+  target: string;
+  /** Action type (http-webhook, nvr-text, …); null once no action has this id. */
+  type: string | null;
+  /** up: the last attempt reached the peer; down: it did not; unknown: nothing sent yet. */
+  state: OutboxTargetState;
+  /** Messages not yet delivered. */
+  pending: number;
+  oldestPendingAgeMs: number | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  lastSentAt: string | null;
+  nextAttemptAt: string | null;
 }
 
 export interface IoItem {
@@ -94,8 +155,20 @@ export interface Health {
 
 export interface OpenResult {
   lane: string;
+  /** Relay pulse width; 0 on a serial-only lane. */
   pulseMs: number;
+  barrier?: unknown;
 }
+
+/** Reply of POST /lanes/{id}/hold, /release and /close (`deferred` on close only). */
+export interface BarrierCommandResult {
+  lane: string;
+  barrier?: unknown;
+  /** Close only: true while the close waits for the vehicle to clear the loop. */
+  deferred?: boolean;
+}
+
+export type BarrierCommand = "hold" | "release" | "close";
 
 export interface Items<T> {
   items: T[];
@@ -106,4 +179,6 @@ export type LiveMessage =
   | { type: "hello"; lanes: Lane[]; io: IoItem[]; cameras: CameraStatus[] | null }
   | { type: "camera"; camera: CameraStatus }
   | { type: "decision"; event: DecisionEvent }
-  | ({ type: "io" } & IoItem);
+  | ({ type: "io" } & IoItem)
+  | ({ type: "barrier" } & BarrierUpdate)
+  | { type: "outbox"; target: OutboxTarget };
