@@ -15,6 +15,7 @@ import { ioView } from "./api/routes/io.js";
 import { type App, buildApp } from "./api/server.js";
 import { CameraManager } from "./cameras/manager.js";
 import type { SiteConfig } from "./config/site.js";
+import { ConfigError } from "./config/validate.js";
 import { type Clock, Gate, systemClock } from "./gate.js";
 import { barrierMessage, createLanes, type Lane } from "./lanes.js";
 import { Outbox } from "./outbox/dispatcher.js";
@@ -24,6 +25,7 @@ import { CamerasRepo } from "./store/cameras-repo.js";
 import { openStore, type Store } from "./store/db.js";
 import { EventsRepo } from "./store/events-repo.js";
 import { ListsRepo } from "./store/lists-repo.js";
+import { SchedulesRepo } from "./store/schedules-repo.js";
 import { SnapshotWriter } from "./store/snapshots.js";
 import type { Logger } from "./util/log.js";
 import { projectRoot } from "./util/paths.js";
@@ -87,7 +89,12 @@ export class Controller {
         await device.start();
         wiegand.set(config.name, device);
       }
-      const lists = new ListsRepo(store);
+      const schedules = new SchedulesRepo(store, site.timeZone, (name) =>
+        site.actions.flatMap((a, i) => (a.schedule === name ? [`site action ${i} (${a.do.type})`] : [])),
+      );
+      schedules.seed(site.holidayCalendars, site.schedules, clock.now());
+      checkActionSchedules(site, schedules);
+      const lists = new ListsRepo(store, schedules);
       seedLists(lists, site, clock.now());
       const events = new EventsRepo(store);
       const audit = new AuditRepo(store);
@@ -117,9 +124,14 @@ export class Controller {
         log.child({ module: "snapshots" }),
       );
       // Network actions go through the durable outbox; it starts delivering once the API is up.
-      const network = site.actions
-        .filter(isNetworkAction)
-        .map((a) => createNetworkAction(a, log.child({ module: "outbox" })));
+      const network = site.actions.filter(isNetworkAction).map((a) =>
+        createNetworkAction(a, log.child({ module: "outbox" }), {
+          systemId: site.systemId,
+          name: site.name,
+          lanes: site.lanes.map((l) => ({ id: l.id, name: l.name })),
+          version: VERSION,
+        }),
+      );
       const outboxRepo = new OutboxRepo(store);
       outbox = new Outbox(
         outboxRepo,
@@ -178,6 +190,7 @@ export class Controller {
           hal,
           lanes,
           lists,
+          schedules,
           events,
           audit,
           gate,
@@ -272,7 +285,7 @@ export class Controller {
 function seedLists(lists: ListsRepo, site: SiteConfig, nowMs: number): void {
   if (lists.listDefs().length > 0) return;
   for (const seed of site.seedLists) {
-    const list = lists.create({ name: seed.name, kind: seed.kind }, nowMs);
+    const list = lists.create({ name: seed.name, kind: seed.kind, schedule: seed.schedule }, nowMs);
     if (seed.plates.length)
       lists.addEntries(
         list.id,
@@ -280,4 +293,20 @@ function seedLists(lists: ListsRepo, site: SiteConfig, nowMs: number): void {
         nowMs,
       );
   }
+}
+
+/**
+ * Every schedule the site file's actions name must exist (the site file's seeds count, being stored by now):
+ * a missing one stops the start with the action's path, as any other site file error.
+ */
+function checkActionSchedules(site: SiteConfig, schedules: SchedulesRepo): void {
+  const known = schedules.names();
+  const problems = site.actions.flatMap((action, i) =>
+    action.schedule === undefined || schedules.has(action.schedule)
+      ? []
+      : [
+          `/actions/${i}/schedule '${action.schedule}' is not a schedule (${known.length ? `schedules: ${known.map((n) => `'${n}'`).join(", ")}` : "there are none"}); define it under schedules in the site file or through /api/v1/schedules`,
+        ],
+  );
+  if (problems.length) throw new ConfigError("site file", problems);
 }

@@ -11,8 +11,14 @@ import {
 } from "./actions/registry.js";
 import type { CameraConfig, SiteConfig } from "./config/site.js";
 import { ArrivalTracker } from "./domain/arrival.js";
-import type { Decision } from "./domain/decide.js";
+import {
+  type BoundScheduleState,
+  type Decision,
+  explainSchedules,
+  type NotInForce,
+} from "./domain/decide.js";
 import { meetsConfidence } from "./domain/filters.js";
+import type { ScheduleBook } from "./domain/schedule-book.js";
 import { type EventView, toEventView } from "./events.js";
 import type { ImageKind, PlateRead } from "./ingest/types.js";
 import type { Lane } from "./lanes.js";
@@ -145,15 +151,17 @@ export class Gate {
     const { read } = arrival;
     const plate = read.plate.normalised;
     const receivedAt = arrival.receivedAt;
-    const decision = this.deps.lists.decide(plate, this.deps.clock.now());
-    const relayMono = this.runActions(decision, lane);
+    // One schedule book for the decision and its actions, even if a schedule changes meanwhile.
+    const book = this.deps.lists.scheduleBook();
+    const decision = this.deps.lists.decide(plate, this.deps.clock.now(), book);
+    const relayMono = this.runActions(decision, lane, book);
     const relayAt = relayMono === null ? null : receivedAt + (relayMono - arrival.receivedMono);
 
     const explanation = explain(decision);
     const row = this.eventRow(arrival, lane, decision, explanation, receivedAt, relayAt, relayMono);
     const event = toEventView(row, explanation);
     this.deps.announce(event);
-    const messages = this.networkMessages(event, arrival, decision, lane);
+    const messages = this.networkMessages(event, arrival, decision, lane, book);
     const stored = this.deps.events.append(row, messages.rows);
     if (messages.held.length && read.laterImages)
       this.deps.outbox?.attachLater(stored, read.laterImages, messages.held);
@@ -180,6 +188,7 @@ export class Gate {
     arrival: Arrival & { receivedAt: number },
     decision: Decision,
     lane: Lane,
+    book: ScheduleBook,
   ): { rows: NewOutboxMessage[]; held: { id: number; target: string; kind: ImageKind }[] } {
     const rows: NewOutboxMessage[] = [];
     const held: { id: number; target: string; kind: ImageKind }[] = [];
@@ -187,7 +196,7 @@ export class Gate {
     if (!outbox) return { rows, held };
     const { read } = arrival;
     for (const action of network) {
-      if (!actionApplies(action.config, decision, lane.id)) continue;
+      if (!actionApplies(action.config, decision, lane.id, book)) continue;
       try {
         const draft = action.compose({
           event,
@@ -216,10 +225,10 @@ export class Gate {
   }
 
   /** Run every applicable action; returns the monotonic time the first one was commanded, if any. */
-  private runActions(decision: Decision, lane: Lane): number | null {
+  private runActions(decision: Decision, lane: Lane, book: ScheduleBook): number | null {
     let firstAt: number | null = null;
     for (const action of this.deps.actions) {
-      if (!actionApplies(action.config, decision, lane.id)) continue;
+      if (!actionApplies(action.config, decision, lane.id, book)) continue;
       try {
         action.run({ decision, lane, output: (name) => this.deps.hal.output(name) });
         firstAt ??= this.deps.clock.mono();
@@ -269,6 +278,8 @@ export class Gate {
 }
 
 export interface Explanation {
+  /** The decision time. */
+  at: string;
   match: Decision["matches"][number]["match"] | null;
   matches: {
     listId: number;
@@ -279,6 +290,20 @@ export interface Explanation {
     match: unknown;
   }[];
   builtIns: Decision["builtIns"];
+  /**
+   * The schedules the decisive match (or `notInForce`) is bound to — its list's and its entry's — each with
+   * its state at the decision time: active or not, and the window or holiday that made it so.
+   */
+  schedules: BoundScheduleState[];
+  /** When nothing decided: the allow entry that would have, had it been in force, and why it was not. */
+  notInForce: {
+    listId: number;
+    listName: string;
+    kind: string;
+    entryId: number;
+    plate: string;
+    because: NotInForce;
+  } | null;
 }
 
 /** The chain that produced a decision, stored with the event and shown by the API. */
@@ -294,6 +319,16 @@ export function explain(decision: Decision): Explanation {
       match: m.match,
     })),
     builtIns: decision.builtIns,
+    at: new Date(decision.at).toISOString(),
+    schedules: explainSchedules(decision),
+    notInForce: decision.notInForce && {
+      listId: decision.notInForce.match.list.id,
+      listName: decision.notInForce.match.list.name,
+      kind: decision.notInForce.match.list.kind,
+      entryId: decision.notInForce.match.entry.id,
+      plate: decision.notInForce.match.entry.plate,
+      because: decision.notInForce.because,
+    },
   };
 }
 

@@ -5,14 +5,20 @@
  */
 import { type Static, Type } from "typebox";
 import type { Decision } from "../domain/decide.js";
+import { type ScheduleBook, scheduleActive } from "../domain/schedule-book.js";
 import type { DeliverySettings, Target } from "../outbox/types.js";
 import type { Logger } from "../util/log.js";
 import * as barrierOpen from "./barrier-open.js";
+import * as email from "./email.js";
+import * as ftpUpload from "./ftp-upload.js";
 import * as httpWebhook from "./http-webhook.js";
+import * as milestoneEvent from "./milestone-event.js";
+import * as mqttPublish from "./mqtt-publish.js";
 import * as nvrText from "./nvr-text.js";
 import * as outputLatch from "./output-latch.js";
 import * as outputPulse from "./output-pulse.js";
-import type { ActionRunner, NetworkAction } from "./types.js";
+import * as socketClient from "./socket-client.js";
+import type { ActionRunner, NetworkAction, NetworkSite } from "./types.js";
 import * as vmsGenericEvent from "./vms-generic-event.js";
 import * as wiegand from "./wiegand.js";
 
@@ -23,6 +29,11 @@ const ACTION_TYPES = {
   "http-webhook": httpWebhook,
   "nvr-text": nvrText,
   "vms-generic-event": vmsGenericEvent,
+  "milestone-event": milestoneEvent,
+  "socket-client": socketClient,
+  "mqtt-publish": mqttPublish,
+  email: email,
+  "ftp-upload": ftpUpload,
   wiegand: wiegand,
 } as const;
 
@@ -46,6 +57,14 @@ export const ACTION_SCHEMA = Type.Object(
       }),
     ),
     enabled: Type.Boolean({ default: true }),
+    schedule: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description:
+          "a schedule's name: the action runs only while it is active (site file schedules or /api/v1/schedules)",
+      }),
+    ),
     do: Type.Union([
       barrierOpen.schema,
       outputPulse.schema,
@@ -53,6 +72,11 @@ export const ACTION_SCHEMA = Type.Object(
       httpWebhook.schema,
       nvrText.schema,
       vmsGenericEvent.schema,
+      milestoneEvent.schema,
+      socketClient.schema,
+      mqttPublish.schema,
+      email.schema,
+      ftpUpload.schema,
       wiegand.schema,
     ]),
   },
@@ -101,13 +125,26 @@ export function actionProblems(actions: readonly ActionConfig[]): string[] {
   return problems;
 }
 
+/** What createNetworkAction passes on of the site (NetworkSite without the target id). */
+export type SiteInfo = Omit<NetworkSite, "targetId">;
+
 /** Bind a network action: its compose step for the gate, its sender and delivery settings for the outbox. */
-export function createNetworkAction(config: ActionConfig, log: Logger): BoundNetworkAction {
+export function createNetworkAction(
+  config: ActionConfig,
+  log: Logger,
+  site: SiteInfo = { systemId: "1", name: "Portcullis site", lanes: [] },
+): BoundNetworkAction {
   const type = typeOf(config);
   if (!("network" in type) || config.id === undefined)
     throw new Error(`action '${config.do.type}' is not a network action with an id`);
+  const only = config.lanes;
+  const lanes = only ? site.lanes.filter((l) => only.includes(l.id)) : site.lanes;
   // Each module's network() takes its own config shape; the union above guarantees the match.
-  const action = (type.network as (c: ActionConfig["do"]) => NetworkAction)(config.do);
+  const action = (type.network as (c: ActionConfig["do"], s: NetworkSite) => NetworkAction)(config.do, {
+    ...site,
+    lanes,
+    targetId: config.id,
+  });
   const settings = config.do as unknown as DeliverySettings;
   return {
     config,
@@ -140,10 +177,21 @@ export function createAction(config: ActionConfig, deps: ActionDeps = {}): Bound
   return { config, run };
 }
 
-/** Does this action fire for this decision on this lane? */
-export function actionApplies(action: ActionConfig, decision: Decision, laneId: string): boolean {
+/**
+ * Does this action fire for this decision on this lane? An action bound to a schedule fires only while the
+ * schedule is active at the decision's time (`schedules`: the book the decision was made with; a schedule it
+ * does not have counts as inactive).
+ */
+export function actionApplies(
+  action: ActionConfig,
+  decision: Decision,
+  laneId: string,
+  schedules: ScheduleBook,
+): boolean {
   if (!action.enabled) return false;
   if (action.lanes && !action.lanes.includes(laneId)) return false;
+  if (action.schedule !== undefined && scheduleActive(schedules, action.schedule, decision.at) !== true)
+    return false;
   if (action.on.result && action.on.result !== decision.result) return false;
   const list = action.on.list;
   if (list === undefined) return true;

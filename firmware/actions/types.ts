@@ -27,6 +27,19 @@ export interface NetworkContext {
 }
 
 /**
+ * What a network action may know of the site besides its own settings: its outbox target id, the system id,
+ * the site's name and the lanes it fires on (an MQTT broker announces these to Home Assistant).
+ */
+export interface NetworkSite {
+  targetId: string;
+  systemId: string;
+  name: string;
+  lanes: readonly { id: string; name: string }[];
+  /** The firmware version, when known. */
+  version?: string | undefined;
+}
+
+/**
  * A network action never acts at decision time: it turns the decision into an outbox message (or null for
  * none), synchronously and cheaply; a sender built from the same settings delivers it later (firmware/outbox).
  */

@@ -8,6 +8,7 @@ import type { OutboxRepo } from "../outbox/repo.js";
 import type { AuditRepo } from "../store/audit-repo.js";
 import type { EventsRepo } from "../store/events-repo.js";
 import type { ListsRepo } from "../store/lists-repo.js";
+import type { SchedulesRepo } from "../store/schedules-repo.js";
 import type { SnapshotWriter } from "../store/snapshots.js";
 
 /** Everything the routes use, built by the controller. */
@@ -17,6 +18,7 @@ export interface ApiContext {
   hal: Hal;
   lanes: ReadonlyMap<string, Lane>;
   lists: ListsRepo;
+  schedules: SchedulesRepo;
   events: EventsRepo;
   audit: AuditRepo;
   gate: Gate;

@@ -44,6 +44,9 @@ export const ListSchema = Type.Object({
   kind: Type.Union([Type.Literal("allow"), Type.Literal("block"), Type.Literal("custom")]),
   description: Type.Union([Type.String(), Type.Null()]),
   maxDistance: Type.Number(),
+  schedule: Type.Union([Type.String(), Type.Null()], {
+    description: "the schedule the list is in force by; null = always",
+  }),
   createdAt: Iso,
   entryCount: Type.Integer(),
 });
@@ -56,6 +59,9 @@ export const EntrySchema = Type.Object({
   description: Type.Union([Type.String(), Type.Null()]),
   validFrom: NullableIso,
   validTo: NullableIso,
+  schedule: Type.Union([Type.String(), Type.Null()], {
+    description: "the schedule the entry is in force by, on top of its list's; null = always",
+  }),
   createdAt: Iso,
 });
 

@@ -28,6 +28,7 @@ import { ioRoutes } from "./routes/io.js";
 import { laneRoutes } from "./routes/lanes.js";
 import { listRoutes } from "./routes/lists.js";
 import { outboxRoutes } from "./routes/outbox.js";
+import { scheduleRoutes } from "./routes/schedules.js";
 import { serializerCompiler, validatorCompiler } from "./validation.js";
 
 export type App = FastifyInstance;
@@ -56,7 +57,13 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
     }
     const mapped = mapDomainError(err);
     if (mapped)
-      return reply.code(mapped).send({ statusCode: mapped, error: statusText(mapped), message: err.message });
+      return reply.code(mapped).send({
+        statusCode: mapped,
+        error: statusText(mapped),
+        message: err.message,
+        // A definition's problems one by one, each starting with its JSON path (also joined in `message`).
+        ...(err instanceof ConfigError ? { problems: err.problems } : {}),
+      });
     const code = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (code >= 500) {
       req.log.error({ err, url: req.routeOptions.url }, "request failed");
@@ -99,6 +106,7 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
   await app.register(cameraRoutes(ctx), { prefix: "/api/v1" });
   await app.register(outboxRoutes(ctx), { prefix: "/api/v1" });
   await app.register(decideRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(scheduleRoutes(ctx), { prefix: "/api/v1" });
 
   if (ctx.uiDir && existsSync(ctx.uiDir)) await app.register(fastifyStatic, { root: ctx.uiDir, prefix: "/" });
   else

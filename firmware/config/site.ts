@@ -8,6 +8,12 @@ import { WIEGAND_DEFAULTS, WIEGAND_LIMITS, wiegandTimingProblems } from "../../h
 import { ACTION_SCHEMA, actionProblems } from "../actions/registry.js";
 import { wiegandActionProblems } from "../actions/wiegand.js";
 import { SerialBarrierSchema } from "../barrier/serial.js";
+import {
+  HolidayCalendarSchema,
+  ScheduleSchema,
+  scheduleProblems,
+  timeZoneProblem,
+} from "../domain/schedule.js";
 import { cameraProblems } from "../ingest/registry.js";
 import { ConfigError, checker } from "./validate.js";
 
@@ -190,7 +196,11 @@ export const SiteSchema = Type.Object(
       default: "1",
       description: "this controller's system id (SID) in snapshot paths and exports",
     }),
-    timeZone: Type.String({ default: "UTC" }),
+    timeZone: Type.String({
+      default: "UTC",
+      description:
+        "IANA time zone of the site (e.g. Europe/Amsterdam): schedules, picture paths and camera times without an offset",
+    }),
     outputs: Type.Array(Output, { default: [] }),
     inputs: Type.Array(Input, { default: [] }),
     lanes: Type.Array(Lane, { default: [] }),
@@ -245,11 +255,26 @@ export const SiteSchema = Type.Object(
           name: Type.String({ minLength: 1, maxLength: 64 }),
           kind: Type.Union([Type.Literal("allow"), Type.Literal("block"), Type.Literal("custom")]),
           plates: Type.Array(Type.String(), { default: [], description: "entries added with the list" }),
+          schedule: Type.Optional(
+            Type.String({
+              description: "the list is in force only while this schedule (of `schedules`) is active",
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
       { default: [], description: "lists created at first start when the database has none" },
     ),
+    holidayCalendars: Type.Array(HolidayCalendarSchema, {
+      default: [],
+      description:
+        "holiday calendars created at the first start with them; afterwards managed through /api/v1/holiday-calendars",
+    }),
+    schedules: Type.Array(ScheduleSchema, {
+      default: [],
+      description:
+        "schedules (weekly windows in the site's time zone, holiday calendars on top) created at the first start with them; afterwards managed through /api/v1/schedules",
+    }),
   },
   { additionalProperties: false },
 );
@@ -281,9 +306,25 @@ export function parseSite(value: unknown, source: string): SiteConfig {
       if (!lanes.has(lane)) problems.push(`/actions/${i}/lanes '${lane}' is not among lanes`);
   }
   problems.push(...actionProblems(site.actions));
+  problems.push(...siteScheduleProblems(site));
   problems.push(...wiegandProblems(site));
   if (problems.length) throw new ConfigError(source, problems);
   return site;
+}
+
+/**
+ * The time zone, the seed schedules and calendars (every problem, with its path in the site file), and seed
+ * lists naming a seed schedule. An action's schedule may also live in the database: checked at start.
+ */
+function siteScheduleProblems(site: SiteConfig): string[] {
+  const zone = timeZoneProblem(site.timeZone, "/timeZone");
+  const problems = zone ? [zone] : [];
+  problems.push(...scheduleProblems({ holidayCalendars: site.holidayCalendars, schedules: site.schedules }));
+  const names = new Set(site.schedules.map((s) => s.name.trim()));
+  for (const [i, seed] of site.seedLists.entries())
+    if (seed.schedule !== undefined && !names.has(seed.schedule))
+      problems.push(`/seedLists/${i}/schedule '${seed.schedule}' is not among schedules`);
+  return problems;
 }
 
 /** A lane's cross-references and combinations: named I/O exists, one role per pin, and what autoClose needs. */

@@ -13,6 +13,8 @@ export interface ListDef {
   kind: ListKind;
   /** Largest weighted edit distance that still counts as a match; 0 = exact only. Below 2. */
   maxDistance: number;
+  /** Name of the schedule the list is in force by; null or absent = always. */
+  schedule?: string | null;
 }
 
 export interface ListEntry {
@@ -25,6 +27,8 @@ export interface ListEntry {
   validFrom: number | null;
   /** Epoch ms, exclusive; null = open-ended. */
   validTo: number | null;
+  /** Name of the schedule the entry is in force by (on top of its list's); null or absent = always. */
+  schedule?: string | null;
 }
 
 export type MatchKind = { kind: "exact" } | { kind: "fuzzy"; distance: number; edits: Edit[] };

@@ -214,7 +214,10 @@ export class Outbox {
 
   /** Begin delivering, including whatever the previous run left undelivered. */
   start(): void {
-    for (const worker of this.workers.values()) worker.wake();
+    for (const worker of this.workers.values()) {
+      worker.target.sender.start?.();
+      worker.wake();
+    }
   }
 
   /** Messages for these targets were committed. Cheap; called after every commit that carried messages. */
@@ -222,9 +225,10 @@ export class Outbox {
     for (const target of targets) this.workers.get(target)?.wake();
   }
 
-  /** Abort attempts in flight (their messages stay undelivered, to be sent at the next start). */
+  /** Abort attempts in flight (their messages stay undelivered, to be sent at the next start), then stop the senders. */
   async stop(): Promise<void> {
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    await Promise.all([...this.workers.values()].map((w) => w.target.sender.stop?.()));
   }
 
   allocateId(): number {

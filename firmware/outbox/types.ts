@@ -23,6 +23,13 @@ export interface MessageDraft {
  */
 export interface Sender {
   send(message: OutboxRow, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional, for a sender that keeps a connection open (MQTT): acquire it. Called once by Outbox.start();
+   * never throws (a peer that cannot be reached makes `send` reject, as without it).
+   */
+  start?(): void;
+  /** Optional: release what `start` acquired. Called once by Outbox.stop(), after attempts were aborted; never rejects. */
+  stop?(): Promise<void>;
 }
 
 /** A failed delivery. `permanent`: the peer refused this very message and would refuse it again. */

@@ -4,10 +4,11 @@
  * does not load them.
  */
 import { and, asc, eq, gt } from "drizzle-orm";
-import { decide } from "../domain/decide.js";
+import { type Decision, decide } from "../domain/decide.js";
 import { weightedDistance } from "../domain/fuzzy.js";
 import type { ListDef, ListEntry, ListKind, ListMatch } from "../domain/lists.js";
 import { fuzzyKeys, normalisePlate } from "../domain/plate.js";
+import { NO_SCHEDULES, type ScheduleBook } from "../domain/schedule-book.js";
 import type { Db, Store } from "./db.js";
 import { listEntries, lists } from "./schema.js";
 
@@ -27,12 +28,14 @@ export class ConflictError extends Error {
 }
 
 export interface ListRecord extends ListDef {
+  schedule: string | null;
   description: string | null;
   createdAt: number;
   entryCount: number;
 }
 
 export interface EntryRecord extends ListEntry {
+  schedule: string | null;
   plateRaw: string;
   createdAt: number;
 }
@@ -42,7 +45,16 @@ export interface NewEntry {
   description?: string | null | undefined;
   validFrom?: number | null | undefined;
   validTo?: number | null | undefined;
+  /** A schedule's name; it must exist. */
+  schedule?: string | null | undefined;
 }
+
+/** Where the compiled schedules come from (firmware/store/schedules-repo.ts): the book as of the last change. */
+export interface ScheduleSource {
+  current(): ScheduleBook;
+}
+
+const NO_SCHEDULE_SOURCE: ScheduleSource = { current: () => NO_SCHEDULES };
 
 export class ListsRepo {
   private readonly db: Db;
@@ -55,10 +67,14 @@ export class ListsRepo {
   private readonly byId;
   private readonly entryCounts;
 
-  constructor(store: Store) {
+  constructor(
+    store: Store,
+    private readonly schedules: ScheduleSource = NO_SCHEDULE_SOURCE,
+  ) {
     this.db = store.db;
     const sqlite = store.sqlite;
-    const columns = "id, list_id as listId, plate, description, valid_from as validFrom, valid_to as validTo";
+    const columns =
+      "id, list_id as listId, plate, description, valid_from as validFrom, valid_to as validTo, schedule";
     // Raw prepared statements: this is the plate-to-relay path, measured in microseconds.
     this.exact = sqlite.prepare<[string], ListEntry>(`select ${columns} from list_entries where plate = ?`);
     // Fuzzy candidates: only id, list and plate, as arrays; full rows are fetched for actual matches.
@@ -114,12 +130,13 @@ export class ListsRepo {
       kind: ListKind;
       description?: string | null | undefined;
       maxDistance?: number | undefined;
+      schedule?: string | null | undefined;
     },
     nowMs: number,
   ): ListRecord {
     const maxDistance = input.maxDistance ?? 0;
-    if (maxDistance < 0 || maxDistance > MAX_DISTANCE_LIMIT)
-      throw new RangeError(`maxDistance must be between 0 and ${MAX_DISTANCE_LIMIT}`);
+    checkMaxDistance(maxDistance);
+    this.requireSchedule(input.schedule, "schedule");
     if (this.listDefs().some((l) => l.name === input.name))
       throw new ConflictError(`a list named '${input.name}' already exists`);
     const row = this.db
@@ -129,12 +146,36 @@ export class ListsRepo {
         kind: input.kind,
         description: input.description ?? null,
         maxDistance,
+        schedule: input.schedule ?? null,
         createdAt: nowMs,
       })
       .returning()
       .get();
     this.cache.set(row.id, toListDef(row));
     return { ...toListDef(row), description: row.description, createdAt: row.createdAt, entryCount: 0 };
+  }
+
+  /** Change a list's description, fuzzy distance or schedule (null unbinds it); name and kind stay. */
+  update(
+    id: number,
+    input: {
+      description?: string | null | undefined;
+      maxDistance?: number | undefined;
+      schedule?: string | null | undefined;
+    },
+  ): ListRecord {
+    this.requireList(id);
+    if (input.maxDistance !== undefined) checkMaxDistance(input.maxDistance);
+    this.requireSchedule(input.schedule, "schedule");
+    const set: Partial<typeof lists.$inferInsert> = {};
+    if (input.description !== undefined) set.description = input.description;
+    if (input.maxDistance !== undefined) set.maxDistance = input.maxDistance;
+    if (input.schedule !== undefined) set.schedule = input.schedule;
+    if (Object.keys(set).length) {
+      const row = this.db.update(lists).set(set).where(eq(lists.id, id)).returning().get();
+      if (row) this.cache.set(row.id, toListDef(row));
+    }
+    return this.get(id);
   }
 
   entries(listId: number, options: { afterId?: number; limit: number }): EntryRecord[] {
@@ -161,6 +202,7 @@ export class ListsRepo {
       }
       if (entry.validFrom != null && entry.validTo != null && entry.validTo <= entry.validFrom)
         throw new RangeError(`entry ${i}: validTo must be after validFrom`);
+      this.requireSchedule(entry.schedule, `entry ${i}: schedule`);
       return {
         listId,
         plate: plate.normalised,
@@ -169,6 +211,7 @@ export class ListsRepo {
         description: entry.description ?? null,
         validFrom: entry.validFrom ?? null,
         validTo: entry.validTo ?? null,
+        schedule: entry.schedule ?? null,
         createdAt: nowMs,
       };
     });
@@ -186,6 +229,27 @@ export class ListsRepo {
         return toEntryRecord(tx.insert(listEntries).values(row).returning().get());
       }),
     );
+  }
+
+  /** Change an entry's description, validity or schedule (null clears one); its plate stays. */
+  updateEntry(
+    listId: number,
+    entryId: number,
+    input: Pick<NewEntry, "description" | "validFrom" | "validTo" | "schedule">,
+  ): EntryRecord {
+    this.requireList(listId);
+    const where = and(eq(listEntries.listId, listId), eq(listEntries.id, entryId));
+    const current = this.db.select().from(listEntries).where(where).get();
+    if (!current) throw new NotFoundError(`entry ${entryId} is not on list ${listId}`);
+    const validFrom = input.validFrom === undefined ? current.validFrom : input.validFrom;
+    const validTo = input.validTo === undefined ? current.validTo : input.validTo;
+    if (validFrom != null && validTo != null && validTo <= validFrom)
+      throw new RangeError("validTo must be after validFrom");
+    this.requireSchedule(input.schedule, "schedule");
+    const set: Partial<typeof listEntries.$inferInsert> = { validFrom, validTo };
+    if (input.description !== undefined) set.description = input.description;
+    if (input.schedule !== undefined) set.schedule = input.schedule;
+    return toEntryRecord(this.db.update(listEntries).set(set).where(where).returning().get() ?? current);
   }
 
   removeEntry(listId: number, entryId: number): void {
@@ -243,18 +307,42 @@ export class ListsRepo {
     return false;
   }
 
-  /** Decide for a normalised plate: the store's candidates through the pure decision core. */
-  decide(plate: string, nowMs: number): ReturnType<typeof decide> {
-    return decide(plate, this.candidates(plate), nowMs);
+  /** The compiled schedules decisions are made with now; hold it to check actions with the same set. */
+  scheduleBook(): ScheduleBook {
+    return this.schedules.current();
+  }
+
+  /**
+   * Decide for a normalised plate: the store's candidates through the pure decision core, with the compiled
+   * schedules as of the last change (or `book`, when the caller holds one for its actions too).
+   */
+  decide(plate: string, nowMs: number, book: ScheduleBook = this.schedules.current()): Decision {
+    return decide(plate, this.candidates(plate), nowMs, book);
   }
 
   private requireList(listId: number): void {
     if (!this.cache.has(listId)) throw new NotFoundError(`list ${listId} does not exist`);
   }
+
+  /** A schedule named in a change must exist (null and undefined: nothing to check). */
+  private requireSchedule(name: string | null | undefined, what: string): void {
+    if (name == null) return;
+    const book = this.schedules.current();
+    if (book.byName.has(name)) return;
+    const known = [...book.byName.keys()].map((n) => `'${n}'`).join(", ");
+    throw new RangeError(
+      `${what} '${name}' does not exist (${known ? `schedules: ${known}` : "there are no schedules"})`,
+    );
+  }
 }
 
-function toListDef(row: typeof lists.$inferSelect): ListDef {
-  return { id: row.id, name: row.name, kind: row.kind, maxDistance: row.maxDistance };
+function checkMaxDistance(maxDistance: number): void {
+  if (maxDistance < 0 || maxDistance > MAX_DISTANCE_LIMIT)
+    throw new RangeError(`maxDistance must be between 0 and ${MAX_DISTANCE_LIMIT}`);
+}
+
+function toListDef(row: typeof lists.$inferSelect): ListDef & { schedule: string | null } {
+  return { id: row.id, name: row.name, kind: row.kind, maxDistance: row.maxDistance, schedule: row.schedule };
 }
 
 function toEntryRecord(row: typeof listEntries.$inferSelect): EntryRecord {
@@ -266,6 +354,7 @@ function toEntryRecord(row: typeof listEntries.$inferSelect): EntryRecord {
     description: row.description,
     validFrom: row.validFrom,
     validTo: row.validTo,
+    schedule: row.schedule,
     createdAt: row.createdAt,
   };
 }

@@ -11,6 +11,8 @@ export const lists = sqliteTable("lists", {
   kind: text("kind", { enum: ["allow", "block", "custom"] }).notNull(),
   description: text("description"),
   maxDistance: real("max_distance").notNull().default(0),
+  /** Name of the schedule (schedules.name) the list is in force by; null = always. */
+  schedule: text("schedule"),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -31,6 +33,8 @@ export const listEntries = sqliteTable(
     description: text("description"),
     validFrom: integer("valid_from"),
     validTo: integer("valid_to"),
+    /** Name of the schedule (schedules.name) the entry is in force by, on top of its list's; null = always. */
+    schedule: text("schedule"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
@@ -40,8 +44,32 @@ export const listEntries = sqliteTable(
     index("list_entries_skeleton").on(t.skeleton, t.listId, t.plate),
     index("list_entries_skeleton_reversed").on(t.skeletonReversed, t.listId, t.plate),
     index("list_entries_skeleton_ends").on(t.skeletonEnds, t.listId, t.plate),
+    // Which entries use a schedule (refusing to delete it): few entries have one, so the index stays small.
+    index("list_entries_schedule").on(t.schedule).where(sql`schedule is not null`),
   ],
 );
+
+/**
+ * Schedules (firmware/domain/schedule.ts): `definition` is the ScheduleSchema JSON as validated by
+ * `scheduleProblems` (name, weekly windows, holiday calendar names). Lists, entries and the site file's
+ * actions refer to a schedule by its name; integrity is kept by the repository (firmware/store/schedules-repo.ts).
+ */
+export const schedules = sqliteTable("schedules", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  definition: text("definition").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Holiday calendars: `definition` is the HolidayCalendarSchema JSON (name, dates with their windows). */
+export const holidayCalendars = sqliteTable("holiday_calendars", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  definition: text("definition").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
 
 export const events = sqliteTable(
   "events",

@@ -65,3 +65,16 @@ export function computeZoneOffsetMs(utcMs: number, timeZone: string): number {
   const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
   return wall - Math.floor(utcMs / 1000) * 1000;
 }
+
+/**
+ * An instant as ISO 8601 local time in `timeZone` with its UTC offset ("2025-03-01T08:15:02.120+01:00"),
+ * for peers that want the offset written out. Throws RangeError for a zone Intl does not know.
+ */
+export function isoWithOffset(utcMs: number, timeZone: string): string {
+  const offset = zoneOffsetMs(utcMs, timeZone);
+  const local = new Date(utcMs + offset).toISOString().slice(0, 23);
+  const minutes = Math.round(Math.abs(offset) / 60_000);
+  const hh = String(Math.floor(minutes / 60)).padStart(2, "0");
+  const mm = String(minutes % 60).padStart(2, "0");
+  return `${local}${offset < 0 ? "-" : "+"}${hh}:${mm}`;
+}

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { demoSite, parseSite, type SiteConfig } from "../../firmware/config/site.js";
 import { Controller } from "../../firmware/controller.js";
+import type { Clock } from "../../firmware/gate.js";
 import { createLogger } from "../../firmware/util/log.js";
 import { createHal } from "../../hal/index.js";
 import type { Hal } from "../../hal/types.js";
@@ -47,7 +48,7 @@ export function testSite(overrides: Partial<Record<keyof SiteConfig, unknown>> =
 }
 
 export async function startTestController(
-  opts: { site?: SiteConfig; dataDir?: string } = {},
+  opts: { site?: SiteConfig; dataDir?: string; clock?: Clock } = {},
 ): Promise<TestController> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "portcullis-test-"));
   const site = opts.site ?? testSite();
@@ -60,6 +61,7 @@ export async function startTestController(
     hal,
     log: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
     adminToken: TEST_TOKEN,
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const url = controller.url;
   const tc: TestController = {
@@ -85,7 +87,7 @@ export async function startTestController(
     stop: () => controller.stop(),
     async restart() {
       await controller.stop();
-      return startTestController({ site, dataDir });
+      return startTestController({ site, dataDir, ...(opts.clock ? { clock: opts.clock } : {}) });
     },
     cleanup() {
       rmSync(dataDir, { recursive: true, force: true });

@@ -3,13 +3,18 @@
  * a host/port and writes one XML or JSON document per read (the "with LPR image" formats embed the picture
  * as base64), and the HTTP action, which requests a URL with the read in its query string.
  *
- * The manual shows the message layout only in screenshots its text copy lacks, so the element names here
- * are this project's assumption, built from the camera's own vocabulary (its list files say `numberplate`,
- * `listid`, `description`; its live panel shows confidence, country, character height, date/time, list).
+ * The documents are written by firmware/ingest/vivotek-document.ts (the same writer the `socket-client`
+ * action uses); the field values here are the camera's (its live panel shows confidence, country, character
+ * height, date/time, list).
  */
 import { connect, type Socket } from "node:net";
+import {
+  type VivotekField,
+  type VivotekFormat,
+  vivotekDocument,
+} from "../../firmware/ingest/vivotek-document.js";
 
-export type VivotekFormat = "xml" | "xml-image" | "json" | "json-image";
+export type { VivotekFormat };
 
 export interface VivotekRead {
   plate: string;
@@ -32,9 +37,9 @@ export const VIVOTEK_JPEG = Buffer.from([
 
 const LIST_IDS: Record<string, number> = { blacklist: 1, whitelist: 2, "not in list": -1 };
 
-function fields(read: VivotekRead): Array<[string, string | number]> {
+function fields(read: VivotekRead): VivotekField[] {
   const list = read.list ?? "not in list";
-  const out: Array<[string, string | number]> = [
+  const out: VivotekField[] = [
     ["id", 4711],
     ["numberplate", read.plate],
     ["confidence", read.confidence ?? 92],
@@ -51,21 +56,9 @@ function fields(read: VivotekRead): Array<[string, string | number]> {
   return out;
 }
 
-const escapeXml = (text: string): string =>
-  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-
 /** The document the camera writes for one read, in one of the Socket Client action's four formats. */
 export function vivotekMessage(read: VivotekRead, format: VivotekFormat): string {
-  const entries = fields(read);
-  const image = format.endsWith("-image") ? VIVOTEK_JPEG.toString("base64") : null;
-  if (format.startsWith("json")) {
-    const doc: Record<string, string | number> = Object.fromEntries(entries);
-    if (image !== null) doc.image = image;
-    return JSON.stringify(doc);
-  }
-  const body = entries.map(([k, v]) => `<${k}>${escapeXml(String(v))}</${k}>`).join("");
-  const picture = image === null ? "" : `<image>${image}</image>`;
-  return `<?xml version="1.0" encoding="utf-8"?>\r\n<lpr>${body}${picture}</lpr>`;
+  return vivotekDocument(fields(read), format, { kind: "full", data: VIVOTEK_JPEG });
 }
 
 export interface VivotekSocketCamera {

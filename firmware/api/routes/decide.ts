@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { actionApplies } from "../../actions/registry.js";
 import { MAX_PLATE_LENGTH, normalisePlate } from "../../domain/plate.js";
+import { scheduleState, scheduleWhy } from "../../domain/schedule-book.js";
 import { explain } from "../../gate.js";
 import { NotFoundError } from "../../store/lists-repo.js";
 import type { ApiContext } from "../context.js";
@@ -29,6 +30,10 @@ const DryRunReply = Type.Object({
   actions: Type.Array(Type.Object({ index: Type.Integer(), type: Type.String() }), {
     description: "the site's actions that would run, by their position in the site file",
   }),
+  outsideSchedule: Type.Array(
+    Type.Object({ index: Type.Integer(), type: Type.String(), schedule: Type.String(), why: Type.String() }),
+    { description: "the site's actions that would run but for their schedule, and why it is not active" },
+  ),
 });
 
 export const decideRoutes =
@@ -51,7 +56,10 @@ export const decideRoutes =
             `lane '${req.body.lane}' does not exist; lanes: ${[...ctx.lanes.keys()].join(", ")}`,
           );
         const at = req.body.at ? Date.parse(req.body.at) : ctx.clock.now();
-        const decision = ctx.lists.decide(plate, at);
+        const book = ctx.lists.scheduleBook();
+        const decision = ctx.lists.decide(plate, at, book);
+        const applies = (action: (typeof ctx.site.actions)[number]) =>
+          actionApplies(action, decision, laneId, book);
         return {
           plate,
           lane: laneId,
@@ -60,8 +68,14 @@ export const decideRoutes =
           reason: decision.reason,
           explanation: explain(decision),
           actions: ctx.site.actions.flatMap((action, index) =>
-            actionApplies(action, decision, laneId) ? [{ index, type: action.do.type }] : [],
+            applies(action) ? [{ index, type: action.do.type }] : [],
           ),
+          outsideSchedule: ctx.site.actions.flatMap((action, index) => {
+            if (action.schedule === undefined || applies(action)) return [];
+            if (!applies({ ...action, schedule: undefined })) return [];
+            const state = scheduleState(book, action.schedule, at, false);
+            return [{ index, type: action.do.type, schedule: action.schedule, why: scheduleWhy(state) }];
+          }),
         };
       },
     );

@@ -27,9 +27,49 @@ const NewList = Type.Object(
           "fuzzy matching: largest weighted edit distance (OCR confusions cost 0.5); 0 = exact only",
       }),
     ),
+    schedule: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: "a schedule's name: the list's entries match only while it is active",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+
+const ListChange = Type.Object(
+  {
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+    maxDistance: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_DISTANCE_LIMIT })),
+    schedule: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()], {
+        description: "a schedule's name, or null to unbind",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const EntryChange = Type.Object(
+  {
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+    validFrom: Type.Optional(Type.Union([Type.String({ format: "date-time" }), Type.Null()])),
+    validTo: Type.Optional(Type.Union([Type.String({ format: "date-time" }), Type.Null()])),
+    schedule: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()], {
+        description: "a schedule's name, or null to unbind",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const EntryParams = Type.Object({ id: Type.Integer({ minimum: 1 }), entryId: Type.Integer({ minimum: 1 }) });
+
+/** An ISO time from a body: undefined stays (not given), null clears. */
+const parseTime = (value: string | null | undefined): number | null | undefined =>
+  value == null ? value : Date.parse(value);
 
 const NewEntry = Type.Object(
   {
@@ -37,6 +77,13 @@ const NewEntry = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 500 })),
     validFrom: Type.Optional(Type.String({ format: "date-time" })),
     validTo: Type.Optional(Type.String({ format: "date-time" })),
+    schedule: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: "a schedule's name: the entry matches only while it is active (and its list's, if any)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -72,6 +119,29 @@ export const listRoutes =
       "/lists/:id",
       { schema: { summary: "One list", params: IdParam, response: { 200: ListSchema } } },
       async (req) => listView(ctx.lists.get(req.params.id)),
+    );
+
+    app.patch(
+      "/lists/:id",
+      {
+        schema: {
+          summary: "Change a list's description, fuzzy distance or schedule (null unbinds)",
+          params: IdParam,
+          body: ListChange,
+          response: { 200: ListSchema },
+        },
+      },
+      async (req) => {
+        const list = ctx.lists.update(req.params.id, req.body);
+        ctx.audit.record({
+          at: ctx.clock.now(),
+          actor: "admin",
+          action: "list.update",
+          target: `list:${list.id}`,
+          detail: req.body,
+        });
+        return listView(list);
+      },
     );
 
     app.get(
@@ -117,8 +187,37 @@ export const listRoutes =
           actor: "admin",
           action: "entry.add",
           target: `list:${req.params.id}/entry:${created.id}`,
+          ...(rest.schedule ? { detail: { schedule: rest.schedule } } : {}),
         });
         return reply.code(201).send(entryView(created));
+      },
+    );
+
+    app.patch(
+      "/lists/:id/entries/:entryId",
+      {
+        schema: {
+          summary: "Change an entry's description, validity or schedule (null clears)",
+          params: EntryParams,
+          body: EntryChange,
+          response: { 200: EntrySchema },
+        },
+      },
+      async (req) => {
+        const { validFrom, validTo, ...rest } = req.body;
+        const entry = ctx.lists.updateEntry(req.params.id, req.params.entryId, {
+          ...rest,
+          validFrom: parseTime(validFrom),
+          validTo: parseTime(validTo),
+        });
+        ctx.audit.record({
+          at: ctx.clock.now(),
+          actor: "admin",
+          action: "entry.update",
+          target: `list:${req.params.id}/entry:${entry.id}`,
+          detail: { fields: Object.keys(req.body) },
+        });
+        return entryView(entry);
       },
     );
 
@@ -127,7 +226,7 @@ export const listRoutes =
       {
         schema: {
           summary: "Remove an entry",
-          params: Type.Object({ id: Type.Integer({ minimum: 1 }), entryId: Type.Integer({ minimum: 1 }) }),
+          params: EntryParams,
           response: { 204: Type.Null() },
         },
       },
