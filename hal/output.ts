@@ -25,6 +25,8 @@ export class LogicalOutput implements DigitalOutput {
   #pulseTimer: TimerHandle | undefined;
   /** Monotonic time at which the running pulse may end. */
   #pulseEndsAt = 0;
+  /** The next blink cycle's timer, while a blink has cycles left. */
+  #blinkTimer: TimerHandle | undefined;
   /** Set while a pulse engine (Wiegand worker) drives the line; see lend(). */
   #lentTo: { borrower: string; stop: () => void } | undefined;
 
@@ -77,6 +79,38 @@ export class LogicalOutput implements DigitalOutput {
     }
     this.#assertOpen("pulse");
     this.#assertNotLent("pulse");
+    this.#cancelBlink();
+    this.#startPulse(ms);
+  }
+
+  blink(onMs: number, offMs: number, count: number): void {
+    for (const [what, value] of [
+      ["on time", onMs],
+      ["off time", offMs],
+    ] as const)
+      if (typeof value !== "number" || !Number.isFinite(value) || value <= 0)
+        throw new RangeError(
+          `output "${this.name}": blink ${what} must be a finite number of ms > 0, got ${value}`,
+        );
+    if (!Number.isInteger(count) || count < 1)
+      throw new RangeError(`output "${this.name}": blink count must be a whole number ≥ 1, got ${count}`);
+    this.#assertOpen("blink");
+    this.#assertNotLent("blink");
+    this.#cancelBlink();
+    const cycle = (left: number): void => {
+      this.#blinkTimer = undefined;
+      try {
+        this.#startPulse(onMs);
+      } catch (err) {
+        this.#ctx.onError(`output "${this.name}": cannot blink`, err);
+        return;
+      }
+      if (left > 1) this.#blinkTimer = this.#ctx.clock.setTimeout(() => cycle(left - 1), onMs + offMs);
+    };
+    cycle(count);
+  }
+
+  #startPulse(ms: number): void {
     this.#set(true);
     // Measured after the "on" transition was stamped, so the recorded width is never short.
     this.#pulseEndsAt = this.#ctx.clock.monoMs() + ms;
@@ -183,7 +217,15 @@ export class LogicalOutput implements DigitalOutput {
     }
   }
 
+  #cancelBlink(): void {
+    if (this.#blinkTimer === undefined) return;
+    this.#ctx.clock.clearTimeout(this.#blinkTimer);
+    this.#blinkTimer = undefined;
+  }
+
+  /** Ends a running pulse and any blink it belongs to. */
   #cancelPulse(): void {
+    this.#cancelBlink();
     if (this.#pulseTimer === undefined) return;
     this.#ctx.clock.clearTimeout(this.#pulseTimer);
     this.#pulseTimer = undefined;

@@ -73,6 +73,12 @@ export interface DigitalOutput {
    * restarts the timer (the contact stays made, no extra transition). `ms` must be > 0.
    */
   pulse(ms: number): void;
+  /**
+   * Blink a lamp or siren: `count` pulses of `onMs`, each starting `onMs + offMs` after the one before.
+   * Any other command (activate, deactivate, pulse, another blink, the safe state) ends it. Throws
+   * RangeError unless `onMs`, `offMs` > 0 and `count` is a whole number ≥ 1.
+   */
+  blink(onMs: number, offMs: number, count: number): void;
   /** Drive to the configured safe state, synchronously. Never throws. */
   toSafeState(): void;
 }

@@ -15,6 +15,7 @@ import * as httpWebhook from "./http-webhook.js";
 import * as milestoneEvent from "./milestone-event.js";
 import * as mqttPublish from "./mqtt-publish.js";
 import * as nvrText from "./nvr-text.js";
+import * as outputBlink from "./output-blink.js";
 import * as outputLatch from "./output-latch.js";
 import * as outputPulse from "./output-pulse.js";
 import * as socketClient from "./socket-client.js";
@@ -25,6 +26,7 @@ import * as wiegand from "./wiegand.js";
 const ACTION_TYPES = {
   "barrier-open": barrierOpen,
   "output-pulse": outputPulse,
+  "output-blink": outputBlink,
   "output-latch": outputLatch,
   "http-webhook": httpWebhook,
   "nvr-text": nvrText,
@@ -68,6 +70,7 @@ export const ACTION_SCHEMA = Type.Object(
     do: Type.Union([
       barrierOpen.schema,
       outputPulse.schema,
+      outputBlink.schema,
       outputLatch.schema,
       httpWebhook.schema,
       nvrText.schema,

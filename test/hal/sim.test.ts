@@ -195,6 +195,79 @@ describe("sim HAL: outputs", () => {
     await hal.stop();
   });
 
+  it("blinks count pulses of onMs, onMs + offMs apart, and leaves nothing running", async () => {
+    const clock = new ManualClock();
+    const hal = createHal(laneConfig(), { clock });
+    await hal.start();
+    const lamp = hal.output("lane1.barrier");
+    const start = clock.monoMs();
+    lamp.blink(30, 70, 3);
+    clock.advance(1_000);
+    expect(hal.history().map((t) => [t.active, t.monoMs - start])).toEqual([
+      [true, 0],
+      [false, 30],
+      [true, 100],
+      [false, 130],
+      [true, 200],
+      [false, 230],
+    ]);
+    expect(clock.pendingTimers).toBe(0);
+    await hal.stop();
+  });
+
+  it("any other command ends a blink: deactivate, pulse, a new blink, the safe state", async () => {
+    const clock = new ManualClock();
+    const hal = createHal(laneConfig(), { clock });
+    await hal.start();
+    const lamp = hal.output("lane1.barrier");
+    lamp.blink(30, 70, 100);
+    clock.advance(110); // second blink pulse is on
+    lamp.deactivate();
+    clock.advance(1_000);
+    expect(hal.history().map((t) => t.active)).toEqual([true, false, true, false]);
+    lamp.blink(30, 70, 100);
+    clock.advance(10);
+    lamp.pulse(500); // one long pulse instead
+    clock.advance(2_000);
+    expect(
+      hal
+        .history()
+        .slice(4)
+        .map((t) => t.active),
+    ).toEqual([true, false]);
+    lamp.blink(30, 70, 100);
+    lamp.blink(10, 10, 2); // replaces the first blink
+    clock.advance(1_000);
+    expect(
+      hal
+        .history()
+        .slice(6)
+        .map((t) => t.active),
+    ).toEqual([true, false, true, false]);
+    lamp.blink(30, 70, 100);
+    hal.allSafe();
+    clock.advance(1_000);
+    expect(lamp.active).toBe(false);
+    expect(clock.pendingTimers).toBe(0);
+    await hal.stop();
+  });
+
+  it("rejects blink timings and counts that make no sense, without a transition", async () => {
+    const hal = createHal(laneConfig());
+    await hal.start();
+    const lamp = hal.output("lane1.barrier");
+    for (const [on, off, count] of [
+      [0, 10, 1],
+      [10, -1, 1],
+      [10, 10, 0],
+      [10, 10, 1.5],
+      [Number.NaN, 10, 1],
+    ])
+      expect(() => lamp.blink(on as number, off as number, count as number)).toThrow(RangeError);
+    expect(hal.history()).toEqual([]);
+    await hal.stop();
+  });
+
   it("rejects pulse widths that are not finite and > 0, without a transition", async () => {
     const hal = createHal(laneConfig());
     await hal.start();

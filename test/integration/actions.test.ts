@@ -1,5 +1,5 @@
 /** Actions bound to decisions and lists, and the read filters, through the real server. */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { demoSite } from "../../firmware/config/site.js";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
 import { pushMilesight } from "../sim/milesight-http.js";
@@ -12,12 +12,21 @@ beforeEach(async () => {
   const demo = demoSite();
   tc = await startTestController({
     site: testSite({
-      outputs: [...demo.outputs, { name: "lane1.light", pin: 22 }, { name: "lane1.siren", pin: 23 }],
+      outputs: [
+        ...demo.outputs,
+        { name: "lane1.light", pin: 22 },
+        { name: "lane1.siren", pin: 23 },
+        { name: "lane1.beacon", pin: 24 },
+      ],
       filters: { repeatWindowMs: 10_000, minConfidence: 60 },
       actions: [
         { on: { result: "allow" }, do: { type: "barrier-open", pulseMs: 250 } },
         { on: { list: "not-in-list" }, do: { type: "output-pulse", output: "lane1.light", ms: 40 } },
         { on: { list: "Block" }, do: { type: "output-latch", output: "lane1.siren", active: true } },
+        {
+          on: { list: "Block" },
+          do: { type: "output-blink", output: "lane1.beacon", onMs: 20, offMs: 30, count: 3 },
+        },
         {
           on: { result: "allow" },
           enabled: false,
@@ -52,6 +61,19 @@ describe("actions", () => {
     expect(res.body).toMatchObject({ decision: "deny" });
     expect(activations("lane1.light")).toHaveLength(1);
     expect(activations("lane1.barrier")).toHaveLength(0);
+  });
+
+  it("a blocked plate blinks the beacon: three pulses, then dark", async () => {
+    await pushMilesight(tc.url, { plate: "XY999ZZ" }, tc.cameraSecret);
+    const beacon = () => (tc.hal.history?.() ?? []).filter((t) => t.name === "lane1.beacon");
+    await vi.waitFor(() => expect(beacon()).toHaveLength(6), { timeout: 3000, interval: 20 });
+    const edges = beacon();
+    expect(edges.map((t) => t.active)).toEqual([true, false, true, false, true, false]);
+    for (const i of [0, 2, 4]) {
+      const width = (edges[i + 1]?.monoMs ?? 0) - (edges[i]?.monoMs ?? 0);
+      expect(width).toBeGreaterThanOrEqual(19.9);
+    }
+    expect(tc.hal.output("lane1.beacon").active).toBe(false);
   });
 
   it("a list-bound latch holds its output for a blocked plate", async () => {
