@@ -6,9 +6,11 @@
  * failed, the next delivered), and the transport security rules (STARTTLS required, certificates checked,
  * implicit TLS).
  */
+
 import { simpleParser } from "mailparser";
 import { afterEach, describe, expect, it } from "vitest";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
+import { outboxTarget, until } from "../helpers/outbox.js";
 import { fakeJpeg } from "../sim/hikvision-alertstream.js";
 import { TINY_JPEG } from "../sim/hikvision-isapi.js";
 import { pushMilesight } from "../sim/milesight-http.js";
@@ -65,18 +67,7 @@ async function controllerWith(
   return tc;
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function target(tc: TestController, id = "mail"): Promise<any> {
-  const { body } = await tc.api("/api/v1/outbox/targets");
-  return body.items.find((t: { target: string }) => t.target === id);
-}
+const target = (tc: TestController, id = "mail"): Promise<any> => outboxTarget(tc, id);
 
 async function push(tc: TestController, plate: string, images = false): Promise<any> {
   const res = await pushMilesight(

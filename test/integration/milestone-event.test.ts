@@ -4,9 +4,11 @@
  * fast-xml-parser and checked field by field), Generic Events over TCP on another. Each server goes down and
  * comes back: every event is delivered once, in order.
  */
+
 import { afterEach, describe, expect, it } from "vitest";
 import { CAMERA_KIND } from "../../firmware/actions/milestone-event.js";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
+import { outboxTarget, until } from "../helpers/outbox.js";
 import { pushMilesight } from "../sim/milesight-http.js";
 import { MilestoneAnalyticsPeer, MilestoneGenericPeer } from "../sim/milestone.js";
 
@@ -32,15 +34,6 @@ async function controllerWith(actions: unknown[]): Promise<TestController> {
   return tc;
 }
 
-/** Poll a condition (no fixed sleeps): resolves when it holds, fails the test after `ms`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 async function pushAll(tc: TestController, plates: readonly string[]): Promise<number[]> {
   const ids: number[] = [];
   for (const plate of plates) {
@@ -49,11 +42,6 @@ async function pushAll(tc: TestController, plates: readonly string[]): Promise<n
     ids.push(res.body.eventId);
   }
   return ids;
-}
-
-async function target(tc: TestController, id: string): Promise<any> {
-  const { body } = await tc.api("/api/v1/outbox/targets");
-  return body.items.find((t: { target: string }) => t.target === id);
 }
 
 describe("milestone-event, analytics", () => {
@@ -125,9 +113,9 @@ describe("milestone-event, analytics", () => {
     // The barrier never waits for the Event Server.
     const allowed = (await tc.api("/api/v1/events?plate=KA777")).body.items[0];
     expect(allowed.relayAt).not.toBeNull();
-    await until("the target is down", async () => (await target(tc, "xprotect"))?.state === "down");
-    expect((await target(tc, "xprotect")).pending).toBe(4);
-    expect((await target(tc, "xprotect")).lastError).toMatch(/ECONNREFUSED/);
+    await until("the target is down", async () => (await outboxTarget(tc, "xprotect"))?.state === "down");
+    expect((await outboxTarget(tc, "xprotect")).pending).toBe(4);
+    expect((await outboxTarget(tc, "xprotect")).lastError).toMatch(/ECONNREFUSED/);
     await es.up();
     await until("all arrived", () => es.received.length === 5, 10_000);
     const values = es.received.map((r) => r.doc.AnalyticsEvent.ObjectList.Object.Value);
@@ -138,8 +126,8 @@ describe("milestone-event, analytics", () => {
     ]);
     expect(new Set(es.received.map((r) => r.doc.AnalyticsEvent.EventHeader.ID)).size).toBe(5);
     expect(es.refused).toEqual([]);
-    await until("nothing pending", async () => (await target(tc, "xprotect")).pending === 0);
-    expect((await target(tc, "xprotect")).state).toBe("up");
+    await until("nothing pending", async () => (await outboxTarget(tc, "xprotect")).pending === 0);
+    expect((await outboxTarget(tc, "xprotect")).state).toBe("up");
   });
 
   it("a camera by name; 403 (address not allowed) and 500 wait and retry; an unknown event name is still delivered", async () => {
@@ -164,8 +152,8 @@ describe("milestone-event, analytics", () => {
       },
     ]);
     await pushAll(tc, ["AB123CD"]);
-    await until("the target is down", async () => (await target(tc, "xp"))?.state === "down");
-    expect((await target(tc, "xp")).lastError).toContain("HTTP 403");
+    await until("the target is down", async () => (await outboxTarget(tc, "xp"))?.state === "down");
+    expect((await outboxTarget(tc, "xp")).lastError).toContain("HTTP 403");
     es.allowed = null;
     let failOnce = true;
     es.override = () => {
@@ -198,7 +186,7 @@ describe("milestone-event, analytics", () => {
     es.override = (e) => (e.doc.AnalyticsEvent.ObjectList.Object.Value === "QW100AA" ? 400 : null);
     await pushAll(tc, ["AB123CD", "QW100AA", "QW200BB"]);
     await until("two delivered", () => es.received.length === 2);
-    await until("nothing pending", async () => (await target(tc, "xp")).pending === 0);
+    await until("nothing pending", async () => (await outboxTarget(tc, "xp")).pending === 0);
     const failed = (await tc.api("/api/v1/outbox?status=failed&target=xp")).body.items;
     expect(failed).toHaveLength(1);
     expect(failed[0].lastError).toContain("HTTP 400");
@@ -238,8 +226,8 @@ describe("milestone-event, generic", () => {
 
     await es.down();
     await pushAll(tc, PLATES);
-    await until("the target is down", async () => (await target(tc, "xp-generic"))?.state === "down");
-    expect((await target(tc, "xp-generic")).pending).toBe(4);
+    await until("the target is down", async () => (await outboxTarget(tc, "xp-generic"))?.state === "down");
+    expect((await outboxTarget(tc, "xp-generic")).pending).toBe(4);
     await es.up();
     await until("all arrived", () => es.received.length === 5, 10_000);
     expect(es.received.slice(1)).toEqual(PLATES.map((p) => `ANPR;gate1;${p};${decisionOf(p)}\r\n`));

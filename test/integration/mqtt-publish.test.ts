@@ -3,8 +3,10 @@
  * Home Assistant discovery and availability (online, Last Will, clean stop), a broker that goes away and comes
  * back (every event once, in order), and refused credentials (the target is down, the password nowhere).
  */
+
 import { afterEach, describe, expect, it } from "vitest";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
+import { until } from "../helpers/outbox.js";
 import { pushMilesight } from "../sim/milesight-http.js";
 import { MqttBroker, subscribe } from "../sim/mqtt-broker.js";
 
@@ -38,15 +40,6 @@ async function controllerWith(mqtt: Record<string, unknown>): Promise<TestContro
     () => tc.stop(),
   );
   return tc;
-}
-
-/** Poll a condition (no fixed sleeps): resolves when it holds, fails the test after `ms`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 async function push(tc: TestController, plates: readonly string[]): Promise<void> {

@@ -2,12 +2,14 @@
  * The outbox across kill -9 of the built controller (dist/portcullis.mjs, as `npm start` runs it): every
  * acknowledged read's message survives, and one in flight at the kill is sent again (at-least-once).
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { demoSite } from "../../firmware/config/site.js";
+import { until } from "../helpers/outbox.js";
 import { pushMilesight } from "../sim/milesight-http.js";
 import { WebhookPeer } from "../sim/peers.js";
 
@@ -43,14 +45,6 @@ function kill9(child: ChildProcess): Promise<void> {
     child.once("exit", () => resolve());
     child.kill("SIGKILL");
   });
-}
-
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function siteDir(hookUrl: string): string {

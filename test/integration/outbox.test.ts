@@ -3,11 +3,13 @@
  * Witness createEvent server. Each goes down and comes back; everything is delivered once, in order, and the
  * barrier never waits for any of it.
  */
+
 import { afterEach, describe, expect, it } from "vitest";
 import { portOf } from "../../firmware/actions/nvr-text.js";
 import { demoSite } from "../../firmware/config/site.js";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
 import { connectLive } from "../helpers/live.js";
+import { outboxTarget, until } from "../helpers/outbox.js";
 import { TINY_JPEG } from "../sim/hikvision-isapi.js";
 import { pushMilesight } from "../sim/milesight-http.js";
 import { NvrTextPeer, NxServerPeer, sha256, WebhookPeer } from "../sim/peers.js";
@@ -32,15 +34,6 @@ async function controllerWith(
   return tc;
 }
 
-/** Poll a condition (no fixed sleeps): resolves when it holds, fails the test after `ms`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 async function pushAll(tc: TestController, plates: readonly string[]): Promise<number[]> {
   const ids: number[] = [];
   for (const plate of plates) {
@@ -49,11 +42,6 @@ async function pushAll(tc: TestController, plates: readonly string[]): Promise<n
     ids.push(res.body.eventId);
   }
   return ids;
-}
-
-async function target(tc: TestController, id: string): Promise<any> {
-  const { body } = await tc.api("/api/v1/outbox/targets");
-  return body.items.find((t: { target: string }) => t.target === id);
 }
 
 describe("http-webhook", () => {
@@ -95,9 +83,9 @@ describe("http-webhook", () => {
     expect(ka).toMatchObject({ id: kaId, decision: "allow" });
     expect(ka.relayAt).not.toBeNull();
 
-    await until("the target is down", async () => (await target(tc, "crm"))?.state === "down");
+    await until("the target is down", async () => (await outboxTarget(tc, "crm"))?.state === "down");
     await live.waitFor((m) => m.type === "outbox" && m.target.target === "crm" && m.target.state === "down");
-    const down = await target(tc, "crm");
+    const down = await outboxTarget(tc, "crm");
     expect(down.pending).toBe(5);
     expect(down.lastError).toMatch(/ECONNREFUSED/);
     expect(down.lastError).not.toContain("s3cret");
@@ -111,7 +99,7 @@ describe("http-webhook", () => {
     const plates = peer.received.map((r) => JSON.parse(r.body.toString()).plate);
     expect(plates).toEqual(["AB123CD", ...PLATES.slice(1), "KA777"]);
     await until("the target is up with nothing pending", async () => {
-      const t = await target(tc, "crm");
+      const t = await outboxTarget(tc, "crm");
       return t.state === "up" && t.pending === 0;
     });
     await live.waitFor((m) => m.type === "outbox" && m.target.target === "crm" && m.target.state === "up");
@@ -138,7 +126,7 @@ describe("http-webhook", () => {
       attempts: 1,
       lastError: expect.stringContaining("HTTP 400"),
     });
-    expect((await target(tc, "hook")).state).toBe("up");
+    expect((await outboxTarget(tc, "hook")).state).toBe("up");
 
     expect(
       (await tc.api(`/api/v1/outbox/${peer.received.length + 100}/retry`, { method: "POST" })).status,
@@ -173,7 +161,7 @@ describe("http-webhook", () => {
     );
     const expired = (await tc.api("/api/v1/outbox?status=expired")).body.items;
     expect(expired.every((m: any) => m.target === "short" && /expireAfterMs/.test(m.lastError))).toBe(true);
-    expect((await target(tc, "forever")).pending).toBe(2);
+    expect((await outboxTarget(tc, "forever")).pending).toBe(2);
     await peer.up();
     cleanups.push(() => peer.down());
     await until("the forever target delivered", () => peer.received.length === 2);
@@ -247,8 +235,8 @@ describe("nvr-text", () => {
     expect(nvr.received[0]).toBe("<LPR>MUPC1234</LPR>");
     await nvr.down();
     await pushAll(tc, PLATES);
-    await until("the NVR target is down", async () => (await target(tc, "nvr"))?.state === "down");
-    expect((await target(tc, "nvr")).pending).toBe(5);
+    await until("the NVR target is down", async () => (await outboxTarget(tc, "nvr"))?.state === "down");
+    expect((await outboxTarget(tc, "nvr")).pending).toBe(5);
     await nvr.up();
     await until("all arrived", () => nvr.received.length === 6);
     expect(nvr.received.slice(1)).toEqual(PLATES.map((p) => `<LPR>${p}</LPR>`));
@@ -291,9 +279,9 @@ describe("vms-generic-event", () => {
 
     await vms.down();
     await pushAll(tc, PLATES.slice(1));
-    await until("the VMS target is down", async () => (await target(tc, "nx"))?.state === "down");
+    await until("the VMS target is down", async () => (await outboxTarget(tc, "nx"))?.state === "down");
     await vms.up(); // a new server start: a new nonce, so the controller answers a fresh challenge
-    await until("all delivered or refused", async () => (await target(tc, "nx")).pending === 0, 10_000);
+    await until("all delivered or refused", async () => (await outboxTarget(tc, "nx")).pending === 0, 10_000);
     expect(vms.events.map((x) => x.params.get("caption"))).toEqual([
       "AB123CD",
       "QW100AA",
@@ -323,8 +311,8 @@ describe("vms-generic-event", () => {
       },
     ]);
     await pushAll(tc, ["AB123CD"]);
-    await until("the target is down", async () => (await target(tc, "nx"))?.state === "down");
-    const t = await target(tc, "nx");
+    await until("the target is down", async () => (await outboxTarget(tc, "nx"))?.state === "down");
+    const t = await outboxTarget(tc, "nx");
     expect(t.lastError).toContain("HTTP 401");
     expect(JSON.stringify(t)).not.toContain("password");
     expect(t.pending).toBe(1);
@@ -344,13 +332,13 @@ describe("durability", () => {
     });
     cleanups.push(() => tc.cleanup());
     await pushAll(tc, PLATES);
-    await until("the target is down", async () => (await target(tc, "hook"))?.state === "down");
+    await until("the target is down", async () => (await outboxTarget(tc, "hook"))?.state === "down");
     tc = await tc.restart();
     cleanups.push(
       () => tc.stop(),
       () => peer.down(),
     );
-    expect((await target(tc, "hook")).pending).toBe(5);
+    expect((await outboxTarget(tc, "hook")).pending).toBe(5);
     await peer.up();
     await until("all arrived", () => peer.received.length === 5);
     expect(peer.received.map((r) => JSON.parse(r.body.toString()).plate)).toEqual(PLATES);

@@ -4,10 +4,12 @@
  * plate itself. The receiver goes down and comes back: every message arrives once, in order. A plain TCP
  * server checks the bytes on the wire (terminator, one connection per message).
  */
+
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { demoSite } from "../../firmware/config/site.js";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
+import { outboxTarget, until } from "../helpers/outbox.js";
 import { freePort } from "../sim/free-port.js";
 import { TINY_JPEG } from "../sim/hikvision-isapi.js";
 import { pushMilesight } from "../sim/milesight-http.js";
@@ -19,19 +21,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function target(tc: TestController, id: string): Promise<any> {
-  const { body } = await tc.api("/api/v1/outbox/targets");
-  return body.items.find((t: { target: string }) => t.target === id);
-}
 
 async function sender(actions: unknown[]): Promise<TestController> {
   const tc = await startTestController({ site: testSite({ actions, filters: { repeatWindowMs: 0 } }) });
@@ -122,8 +111,8 @@ describe("socket-client", () => {
     await receiver.stop();
     const plates = ["AB123CD", "XY999ZZ", "QW100AA", "KA777"];
     for (const plate of plates) await pushMilesight(tc.url, { plate }, tc.cameraSecret);
-    await until("the target is down", async () => (await target(tc, "peer-gate"))?.state === "down");
-    expect((await target(tc, "peer-gate")).pending).toBe(4);
+    await until("the target is down", async () => (await outboxTarget(tc, "peer-gate"))?.state === "down");
+    expect((await outboxTarget(tc, "peer-gate")).pending).toBe(4);
     receiver = await startTestController({ site, dataDir });
     await until("all arrived", async () => (await receivedPlates(receiver)).length === 5, 10_000);
     expect(await receivedPlates(receiver)).toEqual(["MÜPC1234", ...plates]);
@@ -136,7 +125,7 @@ describe("socket-client", () => {
       XY999ZZ: "deny",
       KA777: "allow",
     });
-    await until("nothing pending", async () => (await target(tc, "peer-gate")).pending === 0);
+    await until("nothing pending", async () => (await outboxTarget(tc, "peer-gate")).pending === 0);
   });
 
   it("writes one document per connection with its terminator, UTF-8, then closes", async () => {
