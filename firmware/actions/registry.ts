@@ -20,6 +20,7 @@ import * as outputLatch from "./output-latch.js";
 import * as outputPulse from "./output-pulse.js";
 import * as socketClient from "./socket-client.js";
 import type { ActionRunner, NetworkAction, NetworkSite } from "./types.js";
+import * as vmsBookmark from "./vms-bookmark.js";
 import * as vmsGenericEvent from "./vms-generic-event.js";
 import * as wiegand from "./wiegand.js";
 
@@ -31,6 +32,7 @@ const ACTION_TYPES = {
   "http-webhook": httpWebhook,
   "nvr-text": nvrText,
   "vms-generic-event": vmsGenericEvent,
+  "vms-bookmark": vmsBookmark,
   "milestone-event": milestoneEvent,
   "socket-client": socketClient,
   "mqtt-publish": mqttPublish,
@@ -75,6 +77,7 @@ export const ACTION_SCHEMA = Type.Object(
       httpWebhook.schema,
       nvrText.schema,
       vmsGenericEvent.schema,
+      vmsBookmark.schema,
       milestoneEvent.schema,
       socketClient.schema,
       mqttPublish.schema,
