@@ -25,6 +25,7 @@ import { CamerasRepo } from "./store/cameras-repo.js";
 import { openStore, type Store } from "./store/db.js";
 import { EventsRepo } from "./store/events-repo.js";
 import { ListsRepo } from "./store/lists-repo.js";
+import { PresenceRepo } from "./store/presence-repo.js";
 import { SchedulesRepo } from "./store/schedules-repo.js";
 import { SnapshotWriter } from "./store/snapshots.js";
 import type { Logger } from "./util/log.js";
@@ -94,10 +95,19 @@ export class Controller {
       );
       schedules.seed(site.holidayCalendars, site.schedules, clock.now());
       checkActionSchedules(site, schedules);
-      const lists = new ListsRepo(store, schedules);
+      const lists = new ListsRepo(store, schedules, {
+        lanes: new Set(site.lanes.map((l) => l.id)),
+        groups: new Map(site.laneGroups.map((g) => [g.name, g.lanes])),
+      });
       seedLists(lists, site, clock.now());
       const events = new EventsRepo(store);
       const audit = new AuditRepo(store);
+      const presence = new PresenceRepo(
+        store,
+        site.zones,
+        () => events.flush(),
+        (zone, count, capacity) => live.broadcast("occupancy", { type: "occupancy", zone, count, capacity }),
+      );
       const lanes = createLanes(site.lanes, hal, {
         audit,
         log: log.child({ module: "barrier" }),
@@ -111,6 +121,9 @@ export class Controller {
           lanes: [...lanes.values()].map((l) => l.toJSON()),
           io: hal.state().map(ioView),
           cameras: cameras?.statuses().map(statusView) ?? [],
+          zones: presence
+            .views(clock.now())
+            .map((z) => ({ zone: z.name, count: z.count, capacity: z.capacity })),
         }),
         log.child({ module: "live" }),
       );
@@ -165,6 +178,8 @@ export class Controller {
         log: log.child({ module: "gate" }),
         announce: (event) => live.broadcast("decision", { type: "decision", event }),
         snapshots,
+        presence,
+        audit,
       });
       const manager = new CameraManager({
         repo: new CamerasRepo(store),
@@ -193,6 +208,7 @@ export class Controller {
           schedules,
           events,
           audit,
+          presence,
           gate,
           cameras: manager,
           snapshots,

@@ -18,13 +18,17 @@ import {
   type NotInForce,
 } from "./domain/decide.js";
 import { meetsConfidence } from "./domain/filters.js";
+import { type PassState, priorityOf } from "./domain/passes.js";
+import { assessPassage, movementOf, type PresenceCheck, reasonSuffix } from "./domain/presence.js";
 import type { ScheduleBook } from "./domain/schedule-book.js";
 import { type EventView, toEventView } from "./events.js";
 import type { ImageKind, PlateRead } from "./ingest/types.js";
 import type { Lane } from "./lanes.js";
 import { type Outbox, PICTURE_WAIT_MS } from "./outbox/dispatcher.js";
+import type { AuditRepo } from "./store/audit-repo.js";
 import type { EventsRepo, NewEvent, NewOutboxMessage } from "./store/events-repo.js";
 import type { ListsRepo } from "./store/lists-repo.js";
+import type { PresenceRepo } from "./store/presence-repo.js";
 import type { SnapshotWriter } from "./store/snapshots.js";
 import type { Logger } from "./util/log.js";
 
@@ -66,13 +70,75 @@ export interface GateDeps {
   announce(event: EventView): void;
   /** Pictures of decided reads, written later off the decision path. */
   snapshots: Pick<SnapshotWriter, "enqueue">;
+  /** Zones: presence (anti-passback) and occupancy of lanes that name a zone. */
+  presence?: PresenceRepo;
+  /** Soft anti-passback flags are audited. */
+  audit?: Pick<AuditRepo, "record">;
+}
+
+/** A decision's presence assessment as stored in its explanation: `applied` = the barrier opened for it. */
+export type PresenceExplanation = PresenceCheck & { applied: boolean };
+
+/** "08:15" in the site's time zone, for presence reasons. */
+export function localTimeFormatter(timeZone: string): (ms: number) => string {
+  const f = new Intl.DateTimeFormat("en-GB", {
+    timeZone,
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+  return (ms) => f.format(ms);
+}
+
+/**
+ * The presence check of a passage of `plate` on `lane` (null when the lane has no zone), for the gate and
+ * the dry run. `decision` is the list decision: an allowed plate counts as listed.
+ */
+export function checkPresence(
+  presence: PresenceRepo | undefined,
+  lane: Lane,
+  plate: string,
+  cameraRole: CameraConfig["role"] | undefined,
+  readDirection: PlateRead["direction"] | undefined,
+  decision: Decision,
+  now: number,
+  formatTime: (ms: number) => string,
+): PresenceCheck | null {
+  const zone = lane.config.zone;
+  const policy = zone === undefined ? undefined : presence?.policy(zone);
+  if (!presence || !policy || zone === undefined) return null;
+  const { movement, from } = movementOf(lane.config.direction, cameraRole, readDirection);
+  return assessPassage({
+    policy,
+    state: presence.snapshot(zone),
+    plate,
+    movement,
+    movementFrom: from,
+    listed: decision.result === "allow",
+    now,
+    formatTime,
+  });
+}
+
+/**
+ * The decision after its presence check: a veto denies (and matches nothing, so no action bound to a list
+ * runs; barrier opens are skipped by the gate), a flag is appended to the reason.
+ */
+export function withPresence(decision: Decision, check: PresenceCheck | null): Decision {
+  if (!check) return decision;
+  if (check.veto)
+    return { ...decision, result: "deny", reason: check.veto.reason, matches: [], builtIns: ["any-plate"] };
+  const suffix = reasonSuffix(check);
+  return suffix ? { ...decision, reason: decision.reason + suffix } : decision;
 }
 
 export class Gate {
   private readonly tracker: ArrivalTracker<Arrival & { receivedAt: number }>;
   private dueTimer: NodeJS.Timeout | null = null;
+  readonly formatTime: (ms: number) => string;
 
   constructor(private readonly deps: GateDeps) {
+    this.formatTime = localTimeFormatter(deps.site.timeZone);
     const f = deps.site.filters;
     this.tracker = new ArrivalTracker({
       decideOn: f.decideOn,
@@ -153,16 +219,37 @@ export class Gate {
     const receivedAt = arrival.receivedAt;
     // One schedule book for the decision and its actions, even if a schedule changes meanwhile.
     const book = this.deps.lists.scheduleBook();
-    const decision = this.deps.lists.decide(plate, this.deps.clock.now(), book);
-    const relayMono = this.runActions(decision, lane, book);
+    const now = this.deps.clock.now();
+    const listDecision = this.deps.lists.decide(plate, now, book, { lane: lane.id });
+    // Presence is checked and applied in this same call, so a second read in this tick sees the first.
+    const check = checkPresence(
+      this.deps.presence,
+      lane,
+      plate,
+      arrival.camera.role,
+      read.direction,
+      listDecision,
+      now,
+      this.formatTime,
+    );
+    const decision = withPresence(listDecision, check);
+    // A pass's visit is counted now, in the turn that checked it; persisted with the event.
+    const persistVisit = this.deps.lists.useVisit(decision);
+    const { firstAt: relayMono, opened } = this.runActions(decision, lane, book, check?.veto != null);
     const relayAt = relayMono === null ? null : receivedAt + (relayMono - arrival.receivedMono);
 
-    const explanation = explain(decision);
+    const applied = check?.effect != null && opened;
+    const explanation = explain(decision, check && { ...check, applied });
     const row = this.eventRow(arrival, lane, decision, explanation, receivedAt, relayAt, relayMono);
+    const persistPresence =
+      applied && check?.effect && this.deps.presence
+        ? this.deps.presence.apply(check.effect, { laneId: lane.id, eventId: row.id })
+        : undefined;
+    if (applied && check?.flag?.rule === "anti-passback") this.auditSoftPassback(check, row.id, lane.id, now);
     const event = toEventView(row, explanation);
     this.deps.announce(event);
     const messages = this.networkMessages(event, arrival, decision, lane, book);
-    const stored = this.deps.events.append(row, messages.rows);
+    const stored = this.deps.events.append(row, messages.rows, both(persistPresence, persistVisit));
     if (messages.held.length && read.laterImages)
       this.deps.outbox?.attachLater(stored, read.laterImages, messages.held);
     stored.catch((err) => this.deps.log.error({ err, eventId: row.id }, "event could not be stored"));
@@ -224,20 +311,47 @@ export class Gate {
     return { rows, held };
   }
 
-  /** Run every applicable action; returns the monotonic time the first one was commanded, if any. */
-  private runActions(decision: Decision, lane: Lane, book: ScheduleBook): number | null {
+  /** A soft anti-passback passage: allowed, flagged in the event, and audited (no plate in the log). */
+  private auditSoftPassback(check: PresenceCheck, eventId: number, laneId: string, now: number): void {
+    try {
+      this.deps.audit?.record({
+        at: now,
+        actor: "gate",
+        action: "presence.soft-anti-passback",
+        target: `zone:${check.zone}`,
+        detail: { eventId, lane: laneId, plate: check.effect?.plate, enteredAt: check.insideSince },
+      });
+    } catch (err) {
+      this.deps.log.error({ err, eventId }, "soft anti-passback audit could not be stored");
+    }
+  }
+
+  /**
+   * Run every applicable action; returns the monotonic time the first one was commanded, if any, and
+   * whether a barrier open ran (the passage then counts). A presence veto skips barrier opens.
+   */
+  private runActions(
+    decision: Decision,
+    lane: Lane,
+    book: ScheduleBook,
+    vetoed = false,
+  ): { firstAt: number | null; opened: boolean } {
     let firstAt: number | null = null;
+    let opened = false;
     for (const action of this.deps.actions) {
       if (!actionApplies(action.config, decision, lane.id, book)) continue;
+      const opens = action.config.do.type === "barrier-open";
+      if (vetoed && opens) continue;
       try {
         action.run({ decision, lane, output: (name) => this.deps.hal.output(name) });
         firstAt ??= this.deps.clock.mono();
+        if (opens) opened = true;
       } catch (err) {
         // One failing action must not stop the others, nor the event being stored.
         this.deps.log.error({ err, action: describe(action.config), lane: lane.id }, "action failed");
       }
     }
-    return firstAt;
+    return { firstAt, opened };
   }
 
   private eventRow(
@@ -288,6 +402,8 @@ export interface Explanation {
     entryId: number;
     plate: string;
     match: unknown;
+    /** The list's priority in force (its own or its kind's default): matches are listed best first. */
+    priority: number;
   }[];
   builtIns: Decision["builtIns"];
   /**
@@ -304,11 +420,19 @@ export interface Explanation {
     plate: string;
     because: NotInForce;
   } | null;
+  /** The zone's presence and occupancy at the decision and what the passage did (absent: no zone). */
+  presence?: PresenceExplanation | null;
+  /**
+   * The pass of the decisive entry (or of `notInForce`'s) at the decision: visit count (visits used before
+   * it), lane scope, and whether this decision uses a visit. Absent for entries without either.
+   */
+  pass?: PassState;
 }
 
 /** The chain that produced a decision, stored with the event and shown by the API. */
-export function explain(decision: Decision): Explanation {
+export function explain(decision: Decision, presence: PresenceExplanation | null = null): Explanation {
   return {
+    ...(presence ? { presence } : {}),
     match: decision.decisive?.match ?? null,
     matches: decision.matches.map((m) => ({
       listId: m.list.id,
@@ -317,6 +441,7 @@ export function explain(decision: Decision): Explanation {
       entryId: m.entry.id,
       plate: m.entry.plate,
       match: m.match,
+      priority: priorityOf(m.list),
     })),
     builtIns: decision.builtIns,
     at: new Date(decision.at).toISOString(),
@@ -329,6 +454,16 @@ export function explain(decision: Decision): Explanation {
       plate: decision.notInForce.match.entry.plate,
       because: decision.notInForce.because,
     },
+    ...(decision.pass ? { pass: decision.pass } : {}),
+  };
+}
+
+/** Two writes for the event's transaction as one (either may be absent). */
+function both(a: (() => void) | undefined, b: (() => void) | undefined): (() => void) | undefined {
+  if (!a || !b) return a ?? b;
+  return () => {
+    a();
+    b();
   };
 }
 

@@ -9,10 +9,12 @@
  * - `nedap-sha1`: Nedap ANPR Lumo / WIM compatible: SHA-1 of the plate (upper case, no spaces), its 24 least
  *   significant bits as facility (upper 8) and card (lower 16) of a 26-bit H10301 frame. 26-bit only.
  * - `fixed`: always `code` (with `facility`).
+ * - `entry-card`: the decisive list entry's own `cardNumber` (Hikvision-style per-plate card), with `facility`.
+ *   An entry without one is treated like a plate on no list: `notInListCode` if set, otherwise nothing — never
+ *   a number derived from the plate, which a panel could mistake for an enrolled card.
  * The plate is the matched entry's (normalised) plate, so a fuzzy read sends the card of the car on the list.
- * A decision with no matching entry (a stranger, an expired entry) sends `notInListCode` if set; otherwise
- * `fixed` still sends `code` and the plate sources send nothing. Per-entry card numbers (Hikvision-style
- * lookup) come with the list-entry card field; the database has none yet.
+ * A decision with no matching entry (a stranger, an expired or used-up entry) sends `notInListCode` if set;
+ * otherwise `fixed` still sends `code` and the other sources send nothing.
  */
 import { createHash } from "node:crypto";
 import { type Static, Type } from "typebox";
@@ -80,9 +82,18 @@ export const schema = Type.Object(
       ],
       { description: `${formatIds.join(", ")}, or a custom layout` },
     ),
-    source: Type.Union([Type.Literal("plate-digits"), Type.Literal("nedap-sha1"), Type.Literal("fixed")], {
-      description: "where the card number comes from",
-    }),
+    source: Type.Union(
+      [
+        Type.Literal("plate-digits"),
+        Type.Literal("nedap-sha1"),
+        Type.Literal("fixed"),
+        Type.Literal("entry-card"),
+      ],
+      {
+        description:
+          "where the card number comes from: the entry's plate digits, Nedap SHA-1 of the plate, `code`, or the entry's own cardNumber",
+      },
+    ),
     code: Type.Optional(Type.Integer({ minimum: 0, description: "source fixed: the card number sent" })),
     facility: Type.Optional(
       Type.Integer({
@@ -91,7 +102,11 @@ export const schema = Type.Object(
       }),
     ),
     notInListCode: Type.Optional(
-      Type.Integer({ minimum: 0, description: "card number sent for a plate on no list; default: none" }),
+      Type.Integer({
+        minimum: 0,
+        description:
+          "card number sent for a plate on no list (source entry-card: also for an entry without a card number); default: none",
+      }),
     ),
     pulseUs: Type.Optional(
       Type.Integer({ minimum: WIEGAND_LIMITS.pulseUs.min, maximum: WIEGAND_LIMITS.pulseUs.max }),
@@ -194,14 +209,17 @@ export function create(config: WiegandActionConfig, deps: { wiegand?: WiegandLoo
     ...(config.pulseUs !== undefined ? { pulseUs: config.pulseUs } : {}),
     ...(config.intervalUs !== undefined ? { intervalUs: config.intervalUs } : {}),
   };
+  const notInList = (): CardData | null => {
+    if (config.notInListCode !== undefined) return { facility: config.facility, card: config.notInListCode };
+    return config.source === "fixed" ? { facility: config.facility, card: config.code ?? 0 } : null;
+  };
   const cardFor = (decision: Decision): CardData | null => {
-    const plate = decision.decisive?.entry.plate;
-    if (plate === undefined) {
-      if (config.notInListCode !== undefined)
-        return { facility: config.facility, card: config.notInListCode };
-      return config.source === "fixed" ? { facility: config.facility, card: config.code ?? 0 } : null;
-    }
+    const entry = decision.decisive?.entry;
+    if (entry === undefined) return notInList();
+    const plate = entry.plate;
     switch (config.source) {
+      case "entry-card":
+        return entry.cardNumber == null ? notInList() : { facility: config.facility, card: entry.cardNumber };
       case "fixed":
         return { facility: config.facility, card: config.code ?? 0 };
       case "nedap-sha1":

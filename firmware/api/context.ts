@@ -8,6 +8,7 @@ import type { OutboxRepo } from "../outbox/repo.js";
 import type { AuditRepo } from "../store/audit-repo.js";
 import type { EventsRepo } from "../store/events-repo.js";
 import type { ListsRepo } from "../store/lists-repo.js";
+import type { PresenceRepo } from "../store/presence-repo.js";
 import type { SchedulesRepo } from "../store/schedules-repo.js";
 import type { SnapshotWriter } from "../store/snapshots.js";
 
@@ -21,6 +22,7 @@ export interface ApiContext {
   schedules: SchedulesRepo;
   events: EventsRepo;
   audit: AuditRepo;
+  presence: PresenceRepo;
   gate: Gate;
   cameras: CameraManager;
   snapshots: SnapshotWriter;

@@ -5,7 +5,9 @@
  * a WebSocket — a first message `{"type":"auth","token":"…"}` within 5 s. Failure closes with code 4401.
  * change, and per outbox target state change (up/down; never per message).
  * Each barrier's state change is a `barrier` message: `{ type, lane, state, position, fault?, since }`.
- * `?topics=decision,io,camera,outbox,barrier` limits what a client receives.
+ * Each zone's occupancy change is an `occupancy` message: `{ type, zone, count, capacity }`; the hello carries
+ * `zones: [{ zone, count, capacity }]`.
+ * `?topics=decision,io,camera,outbox,barrier,occupancy` limits what a client receives.
  */
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
@@ -15,7 +17,7 @@ import type { Logger } from "../util/log.js";
 import { bearerToken } from "./auth.js";
 
 export const LIVE_PATH = "/api/v1/live";
-export const TOPICS = ["decision", "io", "camera", "outbox", "barrier"] as const;
+export const TOPICS = ["decision", "io", "camera", "outbox", "barrier", "occupancy"] as const;
 export type Topic = (typeof TOPICS)[number];
 const AUTH_TIMEOUT_MS = 5000;
 /** A client that stops reading is dropped rather than buffering without bound. */

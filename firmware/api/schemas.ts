@@ -47,6 +47,12 @@ export const ListSchema = Type.Object({
   schedule: Type.Union([Type.String(), Type.Null()], {
     description: "the schedule the list is in force by; null = always",
   }),
+  priority: Type.Union([Type.Integer(), Type.Null()], {
+    description: "as configured; null = the kind's default (block 100, allow 50, custom 10)",
+  }),
+  effectivePriority: Type.Integer({
+    description: "the priority decisions use: the highest matching list decides",
+  }),
   createdAt: Iso,
   entryCount: Type.Integer(),
 });
@@ -61,6 +67,17 @@ export const EntrySchema = Type.Object({
   validTo: NullableIso,
   schedule: Type.Union([Type.String(), Type.Null()], {
     description: "the schedule the entry is in force by, on top of its list's; null = always",
+  }),
+  maxVisits: Type.Union([Type.Integer(), Type.Null()], {
+    description: "visitor pass: visits in all; null = unlimited",
+  }),
+  visitsUsed: Type.Integer({ description: "visits used (allow decisions by this entry)" }),
+  visitsLeft: Type.Union([Type.Integer(), Type.Null()], { description: "null = unlimited" }),
+  lanes: Type.Union([Type.Array(Type.String()), Type.Null()], {
+    description: "lane ids and lane group names the entry is valid on; null = every lane",
+  }),
+  cardNumber: Type.Union([Type.Integer(), Type.Null()], {
+    description: "the entry's Wiegand card number (action source entry-card)",
   }),
   createdAt: Iso,
 });

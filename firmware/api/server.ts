@@ -29,6 +29,7 @@ import { laneRoutes } from "./routes/lanes.js";
 import { listRoutes } from "./routes/lists.js";
 import { outboxRoutes } from "./routes/outbox.js";
 import { scheduleRoutes } from "./routes/schedules.js";
+import { zoneRoutes } from "./routes/zones.js";
 import { serializerCompiler, validatorCompiler } from "./validation.js";
 
 export type App = FastifyInstance;
@@ -107,6 +108,7 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
   await app.register(outboxRoutes(ctx), { prefix: "/api/v1" });
   await app.register(decideRoutes(ctx), { prefix: "/api/v1" });
   await app.register(scheduleRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(zoneRoutes(ctx), { prefix: "/api/v1" });
 
   if (ctx.uiDir && existsSync(ctx.uiDir)) await app.register(fastifyStatic, { root: ctx.uiDir, prefix: "/" });
   else

@@ -109,6 +109,52 @@ const Lane = Type.Object(
       "without limit switches, the arm is assumed open/closed this long after it starts moving",
     ),
     serial: Type.Optional(SerialBarrierSchema),
+    zone: Type.Optional(
+      Type.String({
+        description: "the zone (of `zones`) this lane leads into and out of: presence and occupancy",
+      }),
+    ),
+    direction: Type.Optional(
+      Type.Union([Type.Literal("entry"), Type.Literal("exit"), Type.Literal("both")], {
+        description:
+          "whether vehicles on this lane enter or leave its zone; `both` (or absent): the camera's role decides, else the read's direction",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A zone: where presence (anti-passback) and occupancy are kept (firmware/domain/presence.ts). */
+const Zone = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64, pattern: "^[^/?#%]+$" }),
+    capacity: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100_000,
+        description: "vehicles the zone holds; absent: unlimited",
+      }),
+    ),
+    countVisitorsOnly: Type.Boolean({
+      default: false,
+      description: "count only plates not on an allow list (capacity then means visitor spaces)",
+    }),
+    antiPassback: Type.Union([Type.Literal("off"), Type.Literal("soft"), Type.Literal("hard")], {
+      default: "off",
+      description: "a second entry without an exit: soft = allow, flag and audit; hard = deny; off = ignore",
+    }),
+    resetAfterMs: Type.Integer({
+      minimum: 1000,
+      maximum: 31 * 86_400_000,
+      default: 86_400_000,
+      description:
+        "a plate marked inside is forgotten this long after it entered (timed anti-passback reset)",
+    }),
+    fullDenies: Type.Union([Type.Literal("visitors"), Type.Literal("all"), Type.Literal("none")], {
+      default: "visitors",
+      description:
+        "when the count reaches capacity, deny entries of plates not on an allow list, of all, or none",
+    }),
   },
   { additionalProperties: false },
 );
@@ -204,6 +250,23 @@ export const SiteSchema = Type.Object(
     outputs: Type.Array(Output, { default: [] }),
     inputs: Type.Array(Input, { default: [] }),
     lanes: Type.Array(Lane, { default: [] }),
+    laneGroups: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, maxLength: 64 }),
+          lanes: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "lane ids" }),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        default: [],
+        description: "named groups of lanes: a list entry's `lanes` may name a group instead of its lanes",
+      },
+    ),
+    zones: Type.Array(Zone, {
+      default: [],
+      description: "zones with presence (anti-passback) and occupancy; lanes name their zone",
+    }),
     cameras: Type.Array(CameraSchema, {
       default: [],
       description: "cameras at first start; afterwards managed through /api/v1/cameras",
@@ -282,6 +345,7 @@ export const SiteSchema = Type.Object(
 export type SiteConfig = Static<typeof SiteSchema>;
 export type CameraConfig = SiteConfig["cameras"][number];
 export type LaneConfig = SiteConfig["lanes"][number];
+export type ZoneConfig = SiteConfig["zones"][number];
 
 const siteChecker = checker(SiteSchema);
 
@@ -297,6 +361,15 @@ export function parseSite(value: unknown, source: string): SiteConfig {
     lanes.add(lane.id);
     problems.push(...laneProblems(lane, `/lanes/${i}`, outputs, inputs));
   }
+  const zones = new Set<string>();
+  for (const [i, zone] of site.zones.entries()) {
+    if (zones.has(zone.name)) problems.push(`/zones/${i}/name '${zone.name}' is used twice`);
+    zones.add(zone.name);
+  }
+  for (const [i, lane] of site.lanes.entries())
+    if (lane.zone !== undefined && !zones.has(lane.zone))
+      problems.push(`/lanes/${i}/zone '${lane.zone}' is not among zones`);
+  problems.push(...laneGroupProblems(site, lanes));
   for (const [i, camera] of site.cameras.entries())
     problems.push(...cameraProblems(camera, `/cameras/${i}`, site.cameras.slice(0, i), lanes));
   for (const [i, action] of site.actions.entries()) {
@@ -310,6 +383,21 @@ export function parseSite(value: unknown, source: string): SiteConfig {
   problems.push(...wiegandProblems(site));
   if (problems.length) throw new ConfigError(source, problems);
   return site;
+}
+
+/** Lane groups: unique names that are not also lane ids (an entry's `lanes` names either), known lanes. */
+function laneGroupProblems(site: SiteConfig, lanes: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const [i, group] of site.laneGroups.entries()) {
+    const path = `/laneGroups/${i}`;
+    if (names.has(group.name)) problems.push(`${path}/name '${group.name}' is used twice`);
+    if (lanes.has(group.name)) problems.push(`${path}/name '${group.name}' is also a lane id`);
+    names.add(group.name);
+    for (const [j, lane] of group.lanes.entries())
+      if (!lanes.has(lane)) problems.push(`${path}/lanes/${j} '${lane}' is not among lanes`);
+  }
+  return problems;
 }
 
 /**

@@ -1,11 +1,25 @@
 /**
- * The decision: pure, data in and data out, time and schedules injected. Block beats allow; an exact match
- * beats a fuzzy one; a match counts only while it is in force (its entry valid, its list's and its entry's
- * schedules active); every outcome carries a sentence a guard can read.
+ * The decision: pure, data in and data out, time, schedules and lanes injected. A match counts only while it is
+ * in force (its entry valid, its list's and its entry's schedules active, the lane in its entry's scope, visits
+ * left on its pass). Among those, the highest list priority decides; at equal priority block beats allow, and
+ * an exact match beats a fuzzy one. With the default priorities (block 100, allow 50, custom 10) block beats
+ * allow; only an allow list configured above a block list overrides it. Custom lists grant and refuse nothing:
+ * they decide (deny) only when no allow or block match is in force. Every outcome carries a sentence a guard
+ * can read.
  */
 import { describeEdits } from "./fuzzy.js";
 import type { BuiltInList, ListKind, ListMatch } from "./lists.js";
 import { validityAt } from "./lists.js";
+import {
+  describeScope,
+  type LaneBook,
+  laneInScope,
+  NO_LANES,
+  type PassState,
+  passState,
+  priorityOf,
+  visitsLeft,
+} from "./passes.js";
 import {
   NO_SCHEDULES,
   type ScheduleBook,
@@ -27,8 +41,17 @@ export interface BoundSchedule {
 /** The same with the schedule module's explanation: the window or holiday that made it so, local time. */
 export type BoundScheduleState = ScheduleState & { of: "list" | "entry" };
 
-/** Why a match did not count: its entry's validity, or a schedule not active at the decision time. */
-export type NotInForce = "expired" | "not-yet-valid" | "schedule";
+/**
+ * Why a match did not count: its entry's validity, a schedule not active at the decision time, a lane outside
+ * its entry's scope, or a visitor pass with no visits left.
+ */
+export type NotInForce = "expired" | "not-yet-valid" | "schedule" | "lane" | "used-up";
+
+/** Where the decision is made: the lane (absent: the lane scope is not checked) and the site's lane groups. */
+export interface DecideContext {
+  lane?: string | undefined;
+  lanes?: LaneBook | undefined;
+}
 
 export interface Decision {
   result: DecisionResult;
@@ -46,10 +69,26 @@ export interface Decision {
   book: ScheduleBook;
   /** When no match decided: the best allow match that was not in force at `at`, and why not. */
   notInForce: { match: ListMatch; because: NotInForce } | null;
+  /**
+   * The pass of the decisive entry (or of `notInForce`'s), when it has a visit count or a lane scope.
+   * `consumes`: this decision uses one of its visits (an allow); the store counts it when the gate acts.
+   */
+  pass: PassState | null;
 }
 
 function rank(m: ListMatch): number {
   return m.match.kind === "exact" ? 0 : m.match.distance;
+}
+
+const KIND_ORDER: Readonly<Record<ListKind, number>> = { block: 0, allow: 1, custom: 2 };
+
+/** Best first: higher list priority, then block before allow before custom, then exact before fuzzy. */
+function compareMatches(a: ListMatch, b: ListMatch): number {
+  return (
+    priorityOf(b.list) - priorityOf(a.list) ||
+    KIND_ORDER[a.list.kind] - KIND_ORDER[b.list.kind] ||
+    rank(a) - rank(b)
+  );
 }
 
 /**
@@ -66,12 +105,32 @@ function scheduleAllows(
   return scheduleActive(book, name, at) ?? kind === "block";
 }
 
-function whyNot(m: ListMatch, book: ScheduleBook, at: number): NotInForce | null {
+function whyNot(m: ListMatch, book: ScheduleBook, at: number, context: DecideContext): NotInForce | null {
   const validity = validityAt(m.entry, at);
   if (validity !== "valid") return validity;
   if (!scheduleAllows(m.list.schedule, m.list.kind, book, at)) return "schedule";
   if (!scheduleAllows(m.entry.schedule, m.list.kind, book, at)) return "schedule";
+  if (
+    context.lane !== undefined &&
+    !laneInScope(m.entry, context.lane, context.lanes ?? NO_LANES, m.list.kind)
+  )
+    return "lane";
+  // Only allow entries have visits to use up: a block entry never stops blocking by a count.
+  if (m.list.kind === "allow" && visitsLeft(m.entry) === 0) return "used-up";
   return null;
+}
+
+/**
+ * " (priority 200, above block list 'Ban' at 100)" when the decisive list outranks a list of the other kind
+ * and either has a priority of its own; "" otherwise (so default decisions read as before).
+ */
+function describePriority(decisive: ListMatch, valid: readonly ListMatch[]): string {
+  const other = valid.find(
+    (m) => m.list.kind !== "custom" && m.list.kind !== decisive.list.kind && m !== decisive,
+  );
+  if (!other || (decisive.list.priority == null && other.list.priority == null)) return "";
+  const above = priorityOf(decisive.list) > priorityOf(other.list) ? "above" : "level with";
+  return ` (priority ${priorityOf(decisive.list)}, ${above} ${other.list.kind} list '${other.list.name}' at ${priorityOf(other.list)})`;
 }
 
 /** The list's and the entry's schedules and whether each is active (cheap: no explanation built). */
@@ -121,18 +180,20 @@ export function decide(
   candidates: readonly ListMatch[],
   nowMs: number,
   book: ScheduleBook = NO_SCHEDULES,
+  context: DecideContext = {},
 ): Decision {
-  const valid = candidates.filter((m) => whyNot(m, book, nowMs) === null).sort((a, b) => rank(a) - rank(b));
+  const valid = candidates.filter((m) => whyNot(m, book, nowMs, context) === null).sort(compareMatches);
   const builtIns: BuiltInList[] = valid.length === 0 ? ["any-plate", "not-in-list"] : ["any-plate"];
-  const block = valid.find((m) => m.list.kind === "block");
-  const allow = block ? undefined : valid.find((m) => m.list.kind === "allow");
-  const decisive = block ?? allow ?? valid[0];
+  const decisive = valid.find((m) => m.list.kind !== "custom") ?? valid[0];
   if (decisive) {
     const schedules = schedulesOf(decisive, book, nowMs);
-    const suffix = block || allow ? "" : ", which grants no access";
+    const allow = decisive.list.kind === "allow";
+    const suffix = decisive.list.kind === "custom" ? ", which grants no access" : "";
+    const pass = passState(decisive.entry, allow && decisive.entry.maxVisits != null);
+    const visit = pass?.consumes ? ` (visit ${pass.visitsUsed + 1} of ${pass.maxVisits})` : "";
     return {
       result: allow ? "allow" : "deny",
-      reason: `${describeMatch(plate, decisive)}${describeSchedules(schedules)}${suffix}`,
+      reason: `${describeMatch(plate, decisive)}${describeSchedules(schedules)}${describePriority(decisive, valid)}${visit}${suffix}`,
       decisive,
       matches: valid,
       builtIns,
@@ -140,16 +201,23 @@ export function decide(
       schedules,
       book,
       notInForce: null,
+      pass,
     };
   }
   let stale: ListMatch | undefined;
   for (const m of candidates)
-    if (m.list.kind === "allow" && (stale === undefined || rank(m) < rank(stale))) stale = m;
+    if (m.list.kind === "allow" && (stale === undefined || compareMatches(m, stale) < 0)) stale = m;
   if (stale) {
-    const because = whyNot(stale, book, nowMs) as NotInForce;
+    const because = whyNot(stale, book, nowMs, context) as NotInForce;
     const schedules = schedulesOf(stale, book, nowMs);
     let reason: string;
-    if (because === "schedule") {
+    if (because === "used-up") {
+      const used = stale.entry.visitsUsed ?? 0;
+      reason = `${describeMatch(plate, stale)} but its visitor pass is used up (${used} of ${stale.entry.maxVisits} visits)`;
+    } else if (because === "lane") {
+      const scope = describeScope(stale.entry.lanes ?? [], context.lanes ?? NO_LANES);
+      reason = `${describeMatch(plate, stale)} but it is not valid on lane ${context.lane} (pass for lanes: ${scope})`;
+    } else if (because === "schedule") {
       const off = schedules.find((s) => !s.active) as BoundSchedule;
       const why = scheduleWhy(scheduleState(book, off.schedule, nowMs, off.active));
       const whose = off.of === "list" ? "outside its schedule" : "the entry is outside its schedule";
@@ -170,6 +238,7 @@ export function decide(
       schedules,
       book,
       notInForce: { match: stale, because },
+      pass: passState(stale.entry, false),
     };
   }
   return {
@@ -182,5 +251,6 @@ export function decide(
     schedules: [],
     book,
     notInForce: null,
+    pass: null,
   };
 }

@@ -15,6 +15,11 @@ export interface ListDef {
   maxDistance: number;
   /** Name of the schedule the list is in force by; null or absent = always. */
   schedule?: string | null;
+  /**
+   * When several lists match, the highest priority decides (see firmware/domain/passes.ts); null or absent =
+   * the kind's default (block 100, allow 50, custom 10).
+   */
+  priority?: number | null;
 }
 
 export interface ListEntry {
@@ -29,6 +34,14 @@ export interface ListEntry {
   validTo: number | null;
   /** Name of the schedule the entry is in force by (on top of its list's); null or absent = always. */
   schedule?: string | null;
+  /** A visitor pass: visits allowed in all; null or absent = unlimited. */
+  maxVisits?: number | null;
+  /** Visits used so far (committed and in flight, as the store hands the entry out). */
+  visitsUsed?: number;
+  /** Lane ids and lane group names the entry is valid on; null or absent = every lane. */
+  lanes?: readonly string[] | null;
+  /** The entry's own Wiegand card number (action source `entry-card`); null or absent = none. */
+  cardNumber?: number | null;
 }
 
 export type MatchKind = { kind: "exact" } | { kind: "fuzzy"; distance: number; edits: Edit[] };

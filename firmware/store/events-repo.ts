@@ -17,6 +17,8 @@ export type NewOutboxMessage = typeof outbox.$inferInsert & { id: number };
 interface Pending {
   row: NewEvent;
   messages: readonly NewOutboxMessage[];
+  /** Other rows written with the event, inside its transaction (presence and zone counts). */
+  also: (() => void) | undefined;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -46,6 +48,7 @@ export class EventsRepo {
       for (const p of batch) {
         insert.run(p.row);
         for (const m of p.messages) insertMessage.run({ ...blank, attempts: 0, ...m });
+        p.also?.();
       }
     });
   }
@@ -55,9 +58,13 @@ export class EventsRepo {
     return this.nextId++;
   }
 
-  append(row: NewEvent, messages: readonly NewOutboxMessage[] = []): Promise<void> {
+  /**
+   * Queue an event for the turn's commit. `also` runs inside the same transaction after the event's rows
+   * (synchronous prepared statements only); if it throws, the whole batch rolls back and every append rejects.
+   */
+  append(row: NewEvent, messages: readonly NewOutboxMessage[] = [], also?: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ row, messages, resolve, reject });
+      this.queue.push({ row, messages, also, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());

@@ -3,7 +3,16 @@
  * migrations are applied at boot before the API starts. All times are epoch milliseconds.
  */
 import { sql } from "drizzle-orm";
-import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  blob,
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 export const lists = sqliteTable("lists", {
   id: integer("id").primaryKey({ autoIncrement: true }),
@@ -13,6 +22,8 @@ export const lists = sqliteTable("lists", {
   maxDistance: real("max_distance").notNull().default(0),
   /** Name of the schedule (schedules.name) the list is in force by; null = always. */
   schedule: text("schedule"),
+  /** When several lists match, the highest priority decides (firmware/domain/passes.ts); null = the kind's default. */
+  priority: integer("priority"),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -35,6 +46,14 @@ export const listEntries = sqliteTable(
     validTo: integer("valid_to"),
     /** Name of the schedule (schedules.name) the entry is in force by, on top of its list's; null = always. */
     schedule: text("schedule"),
+    /** A visitor pass: visits allowed in all; null = unlimited. */
+    maxVisits: integer("max_visits"),
+    /** Visits used: incremented in the transaction of the event whose allow used it. */
+    visitsUsed: integer("visits_used").notNull().default(0),
+    /** JSON array of lane ids and lane group names (site file `laneGroups`) the entry is valid on; null = all. */
+    lanes: text("lanes"),
+    /** The entry's Wiegand card number (action source `entry-card`); null = none. */
+    cardNumber: integer("card_number"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
@@ -198,3 +217,27 @@ export const outbox = sqliteTable(
     index("outbox_event").on(t.eventId),
   ],
 );
+
+/**
+ * Who is inside each zone (firmware/domain/presence.ts): one row per plate marked inside, written in the
+ * transaction of the event that entered it, deleted by its exit or a manual reset. Rows older than the zone's
+ * resetAfterMs are forgotten (filtered on read; such a row stays until its plate enters again, leaves or is reset).
+ */
+export const zonePresence = sqliteTable(
+  "zone_presence",
+  {
+    zone: text("zone").notNull(),
+    plate: text("plate").notNull(),
+    enteredAt: integer("entered_at").notNull(),
+    laneId: text("lane_id"),
+    eventId: integer("event_id"),
+  },
+  (t) => [primaryKey({ columns: [t.zone, t.plate] })],
+);
+
+/** Each zone's occupancy count, written with the event that changed it or by a manual correction. */
+export const zoneCounts = sqliteTable("zone_counts", {
+  zone: text("zone").primaryKey(),
+  count: integer("count").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

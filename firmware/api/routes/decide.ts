@@ -7,7 +7,7 @@ import { Type } from "typebox";
 import { actionApplies } from "../../actions/registry.js";
 import { MAX_PLATE_LENGTH, normalisePlate } from "../../domain/plate.js";
 import { scheduleState, scheduleWhy } from "../../domain/schedule-book.js";
-import { explain } from "../../gate.js";
+import { checkPresence, explain, withPresence } from "../../gate.js";
 import { NotFoundError } from "../../store/lists-repo.js";
 import type { ApiContext } from "../context.js";
 
@@ -16,6 +16,12 @@ const DryRun = Type.Object(
     plate: Type.String({ minLength: 1, maxLength: MAX_PLATE_LENGTH * 3 }),
     lane: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "default: the first lane" })),
     at: Type.Optional(Type.String({ format: "date-time", description: "default: now" })),
+    direction: Type.Optional(
+      Type.Union([Type.Literal("entry"), Type.Literal("exit")], {
+        description:
+          "the movement on a lane whose own direction is `both` (stands for the camera's role or the read's direction)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -26,7 +32,10 @@ const DryRunReply = Type.Object({
   at: Type.String({ format: "date-time" }),
   decision: Type.Union([Type.Literal("allow"), Type.Literal("deny")]),
   reason: Type.String(),
-  explanation: Type.Unknown(),
+  explanation: Type.Unknown({
+    description:
+      "as stored with an event; `presence` shows the zone check and its effect, never applied here",
+  }),
   actions: Type.Array(Type.Object({ index: Type.Integer(), type: Type.String() }), {
     description: "the site's actions that would run, by their position in the site file",
   }),
@@ -57,8 +66,25 @@ export const decideRoutes =
           );
         const at = req.body.at ? Date.parse(req.body.at) : ctx.clock.now();
         const book = ctx.lists.scheduleBook();
-        const decision = ctx.lists.decide(plate, at, book);
+        const lane = ctx.lanes.get(laneId);
+        // Never useVisit: a dry run does not use a pass's visit.
+        const listDecision = ctx.lists.decide(plate, at, book, { lane: laneId });
+        // The zone check on a snapshot: what the passage would do, without changing presence or occupancy.
+        const check =
+          lane &&
+          checkPresence(
+            ctx.presence,
+            lane,
+            plate,
+            req.body.direction,
+            null,
+            listDecision,
+            at,
+            ctx.gate.formatTime,
+          );
+        const decision = withPresence(listDecision, check ?? null);
         const applies = (action: (typeof ctx.site.actions)[number]) =>
+          !(check?.veto && action.do.type === "barrier-open") &&
           actionApplies(action, decision, laneId, book);
         return {
           plate,
@@ -66,7 +92,7 @@ export const decideRoutes =
           at: new Date(at).toISOString(),
           decision: decision.result,
           reason: decision.reason,
-          explanation: explain(decision),
+          explanation: explain(decision, check ? { ...check, applied: false } : null),
           actions: ctx.site.actions.flatMap((action, index) =>
             applies(action) ? [{ index, type: action.do.type }] : [],
           ),

@@ -1,7 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { PRIORITY_LIMIT } from "../../domain/passes.js";
 import { MAX_PLATE_LENGTH } from "../../domain/plate.js";
-import { type EntryRecord, type ListRecord, MAX_DISTANCE_LIMIT } from "../../store/lists-repo.js";
+import {
+  type EntryRecord,
+  type ListRecord,
+  MAX_CARD_NUMBER,
+  MAX_DISTANCE_LIMIT,
+} from "../../store/lists-repo.js";
 import type { ApiContext } from "../context.js";
 import { EntrySchema, IdParam, ListSchema } from "../schemas.js";
 
@@ -13,6 +19,32 @@ const entryView = (e: EntryRecord) => ({
   validTo: iso(e.validTo),
   createdAt: new Date(e.createdAt).toISOString(),
 });
+
+const Priority = Type.Integer({
+  minimum: 0,
+  maximum: PRIORITY_LIMIT,
+  description:
+    "the highest-priority matching list decides; at equal priority block beats allow. Default by kind: block 100, allow 50, custom 10",
+});
+
+const MaxVisits = Type.Integer({
+  minimum: 0,
+  maximum: 1_000_000,
+  description: "visitor pass (allow lists): allow decisions in all, then the entry stops matching",
+});
+const Lanes = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+  minItems: 1,
+  maxItems: 64,
+  description:
+    "lane ids and lane group names (site file laneGroups) the entry is valid on; absent = every lane",
+});
+/** A card number as an integer, or as decimal digits (as panels and badge printers show it). */
+const CardNumber = Type.Union(
+  [Type.Integer({ minimum: 0, maximum: MAX_CARD_NUMBER }), Type.String({ pattern: "^[0-9]{1,15}$" })],
+  { description: "the entry's Wiegand card number (action source entry-card)" },
+);
+const parseCard = (value: number | string | null | undefined): number | null | undefined =>
+  typeof value === "string" ? Number(value) : value;
 
 const NewList = Type.Object(
   {
@@ -34,6 +66,7 @@ const NewList = Type.Object(
         description: "a schedule's name: the list's entries match only while it is active",
       }),
     ),
+    priority: Type.Optional(Priority),
   },
   { additionalProperties: false },
 );
@@ -46,6 +79,9 @@ const ListChange = Type.Object(
       Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()], {
         description: "a schedule's name, or null to unbind",
       }),
+    ),
+    priority: Type.Optional(
+      Type.Union([Priority, Type.Null()], { description: "null = the kind's default" }),
     ),
   },
   { additionalProperties: false },
@@ -61,6 +97,9 @@ const EntryChange = Type.Object(
         description: "a schedule's name, or null to unbind",
       }),
     ),
+    maxVisits: Type.Optional(Type.Union([MaxVisits, Type.Null()], { description: "null = unlimited" })),
+    lanes: Type.Optional(Type.Union([Lanes, Type.Null()], { description: "null = every lane" })),
+    cardNumber: Type.Optional(Type.Union([CardNumber, Type.Null()], { description: "null = none" })),
   },
   { additionalProperties: false },
 );
@@ -84,6 +123,9 @@ const NewEntry = Type.Object(
         description: "a schedule's name: the entry matches only while it is active (and its list's, if any)",
       }),
     ),
+    maxVisits: Type.Optional(MaxVisits),
+    lanes: Type.Optional(Lanes),
+    cardNumber: Type.Optional(CardNumber),
   },
   { additionalProperties: false },
 );
@@ -169,7 +211,7 @@ export const listRoutes =
         schema: { summary: "Add an entry", params: IdParam, body: NewEntry, response: { 201: EntrySchema } },
       },
       async (req, reply) => {
-        const { validFrom, validTo, ...rest } = req.body;
+        const { validFrom, validTo, cardNumber, ...rest } = req.body;
         const [entry] = ctx.lists.addEntries(
           req.params.id,
           [
@@ -177,6 +219,7 @@ export const listRoutes =
               ...rest,
               validFrom: validFrom ? Date.parse(validFrom) : null,
               validTo: validTo ? Date.parse(validTo) : null,
+              cardNumber: parseCard(cardNumber),
             },
           ],
           ctx.clock.now(),
@@ -187,7 +230,16 @@ export const listRoutes =
           actor: "admin",
           action: "entry.add",
           target: `list:${req.params.id}/entry:${created.id}`,
-          ...(rest.schedule ? { detail: { schedule: rest.schedule } } : {}),
+          ...(rest.schedule || rest.maxVisits !== undefined || rest.lanes || cardNumber !== undefined
+            ? {
+                detail: {
+                  ...(rest.schedule ? { schedule: rest.schedule } : {}),
+                  ...(rest.maxVisits !== undefined ? { maxVisits: rest.maxVisits } : {}),
+                  ...(rest.lanes ? { lanes: rest.lanes } : {}),
+                  ...(cardNumber !== undefined ? { cardNumber: true } : {}),
+                },
+              }
+            : {}),
         });
         return reply.code(201).send(entryView(created));
       },
@@ -197,18 +249,19 @@ export const listRoutes =
       "/lists/:id/entries/:entryId",
       {
         schema: {
-          summary: "Change an entry's description, validity or schedule (null clears)",
+          summary: "Change an entry's description, validity, schedule or pass (null clears)",
           params: EntryParams,
           body: EntryChange,
           response: { 200: EntrySchema },
         },
       },
       async (req) => {
-        const { validFrom, validTo, ...rest } = req.body;
+        const { validFrom, validTo, cardNumber, ...rest } = req.body;
         const entry = ctx.lists.updateEntry(req.params.id, req.params.entryId, {
           ...rest,
           validFrom: parseTime(validFrom),
           validTo: parseTime(validTo),
+          cardNumber: parseCard(cardNumber),
         });
         ctx.audit.record({
           at: ctx.clock.now(),
@@ -216,6 +269,30 @@ export const listRoutes =
           action: "entry.update",
           target: `list:${req.params.id}/entry:${entry.id}`,
           detail: { fields: Object.keys(req.body) },
+        });
+        return entryView(entry);
+      },
+    );
+
+    app.post(
+      "/lists/:id/entries/:entryId/reset-visits",
+      {
+        schema: {
+          summary: "Start an entry's visit count again at 0 (audited)",
+          params: EntryParams,
+          response: { 200: EntrySchema },
+        },
+      },
+      async (req) => {
+        // Commit visits still in flight first, so none lands on top of the reset.
+        ctx.events.flush();
+        const { before, entry } = ctx.lists.resetVisits(req.params.id, req.params.entryId);
+        ctx.audit.record({
+          at: ctx.clock.now(),
+          actor: "admin",
+          action: "entry.reset-visits",
+          target: `list:${req.params.id}/entry:${entry.id}`,
+          detail: { visitsUsed: before, maxVisits: entry.maxVisits },
         });
         return entryView(entry);
       },
