@@ -13,6 +13,7 @@ import { LiveHub } from "./api/live.js";
 import { statusView } from "./api/routes/cameras.js";
 import { ioView } from "./api/routes/io.js";
 import { type App, buildApp } from "./api/server.js";
+import { Approvals } from "./approvals.js";
 import { CameraManager } from "./cameras/manager.js";
 import type { SiteConfig } from "./config/site.js";
 import { ConfigError } from "./config/validate.js";
@@ -63,6 +64,7 @@ export class Controller {
     private readonly log: Logger,
     readonly outbox: Outbox,
     private readonly lanes: readonly Lane[],
+    readonly approvals: Approvals,
   ) {}
 
   /** The HAL for a site: outputs and inputs as configured, driver as chosen. Start it before anything else. */
@@ -124,9 +126,21 @@ export class Controller {
           zones: presence
             .views(clock.now())
             .map((z) => ({ zone: z.name, count: z.count, capacity: z.capacity })),
+          approvals: approvals.pending(),
         }),
         log.child({ module: "live" }),
       );
+      const approvals = new Approvals({
+        config: site.approval,
+        lanes,
+        lists,
+        events,
+        audit,
+        clock,
+        log: log.child({ module: "approvals" }),
+        broadcast: (message) => live.broadcast("approval", message),
+        announce: (event) => live.broadcast("decision", { type: "decision", event }),
+      });
       startedLanes = [...lanes.values()];
       for (const lane of startedLanes) await lane.start();
       const snapshots = new SnapshotWriter(
@@ -180,6 +194,7 @@ export class Controller {
         snapshots,
         presence,
         audit,
+        approvals,
       });
       const manager = new CameraManager({
         repo: new CamerasRepo(store),
@@ -210,6 +225,7 @@ export class Controller {
           audit,
           presence,
           gate,
+          approvals,
           cameras: manager,
           snapshots,
           outbox,
@@ -260,6 +276,7 @@ export class Controller {
         log,
         outbox,
         startedLanes,
+        approvals,
       );
       controller.wiegand = [...wiegand.values()];
       return controller;
@@ -280,6 +297,7 @@ export class Controller {
     this.stopped = true;
     await this.cameras.close();
     this.gate.stop();
+    this.approvals.stop();
     this.live.close();
     await this.app.close();
     this.events.flush();

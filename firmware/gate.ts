@@ -9,6 +9,7 @@ import {
   type BoundAction,
   type BoundNetworkAction,
 } from "./actions/registry.js";
+import type { ApprovalExplanation, Approvals } from "./approvals.js";
 import type { CameraConfig, SiteConfig } from "./config/site.js";
 import { ArrivalTracker } from "./domain/arrival.js";
 import {
@@ -74,6 +75,8 @@ export interface GateDeps {
   presence?: PresenceRepo;
   /** Soft anti-passback flags are audited. */
   audit?: Pick<AuditRepo, "record">;
+  /** Operator approval: decisions the site's rule catches wait for the operator instead of acting. */
+  approvals?: Pick<Approvals, "applies" | "request" | "pendingExplanation">;
 }
 
 /** A decision's presence assessment as stored in its explanation: `applied` = the barrier opened for it. */
@@ -233,6 +236,8 @@ export class Gate {
       this.formatTime,
     );
     const decision = withPresence(listDecision, check);
+    if (!check?.veto && this.deps.approvals?.applies(decision, lane.id))
+      return this.ask(arrival, lane, decision, check, receivedAt);
     // A pass's visit is counted now, in the turn that checked it; persisted with the event.
     const persistVisit = this.deps.lists.useVisit(decision);
     const { firstAt: relayMono, opened } = this.runActions(decision, lane, book, check?.veto != null);
@@ -263,6 +268,47 @@ export class Gate {
       images: read.images,
       laterImages: read.laterImages,
     });
+    return { status: "decided", event, stored };
+  }
+
+  /**
+   * The operator is asked: no action runs, no visit or presence is counted; the event is stored denied
+   * "waiting for the operator" and rewritten when the request is resolved (firmware/approvals.ts).
+   */
+  private ask(
+    arrival: Arrival & { receivedAt: number },
+    lane: Lane,
+    listDecision: Decision,
+    check: PresenceCheck | null,
+    receivedAt: number,
+  ): ReadOutcome {
+    const approvals = this.deps.approvals as NonNullable<GateDeps["approvals"]>;
+    const decision: Decision = {
+      ...listDecision,
+      result: "deny",
+      reason: `waiting for the operator: ${listDecision.reason}`,
+    };
+    const explanation: Explanation = {
+      ...explain(decision, check && { ...check, applied: false }),
+      approval: approvals.pendingExplanation(listDecision.reason),
+    };
+    const row = this.eventRow(arrival, lane, decision, explanation, receivedAt, null, null);
+    const event = toEventView(row, explanation);
+    this.deps.announce(event);
+    const stored = this.deps.events.append(row);
+    stored.catch((err) => this.deps.log.error({ err, eventId: row.id }, "event could not be stored"));
+    const { read } = arrival;
+    this.deps.snapshots.enqueue({
+      eventId: row.id,
+      at: receivedAt,
+      camera: arrival.camera,
+      plate: row.plate,
+      direction: read.direction,
+      extras: read.extras,
+      images: read.images,
+      laterImages: read.laterImages,
+    });
+    approvals.request({ eventId: row.id, lane: lane.id, plate: row.plate, reason: listDecision.reason });
     return { status: "decided", event, stored };
   }
 
@@ -427,6 +473,8 @@ export interface Explanation {
    * it), lane scope, and whether this decision uses a visit. Absent for entries without either.
    */
   pass?: PassState;
+  /** Operator approval: the request while pending, then its outcome (firmware/approvals.ts). */
+  approval?: ApprovalExplanation;
 }
 
 /** The chain that produced a decision, stored with the event and shown by the API. */

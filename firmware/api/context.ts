@@ -1,4 +1,5 @@
 import type { Hal } from "../../hal/types.js";
+import type { Approvals } from "../approvals.js";
 import type { CameraManager } from "../cameras/manager.js";
 import type { SiteConfig } from "../config/site.js";
 import type { Clock, Gate } from "../gate.js";
@@ -24,6 +25,7 @@ export interface ApiContext {
   audit: AuditRepo;
   presence: PresenceRepo;
   gate: Gate;
+  approvals: Approvals;
   cameras: CameraManager;
   snapshots: SnapshotWriter;
   outbox: Outbox;

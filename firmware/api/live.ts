@@ -7,7 +7,10 @@
  * Each barrier's state change is a `barrier` message: `{ type, lane, state, position, fault?, since }`.
  * Each zone's occupancy change is an `occupancy` message: `{ type, zone, count, capacity }`; the hello carries
  * `zones: [{ zone, count, capacity }]`.
- * `?topics=decision,io,camera,outbox,barrier,occupancy` limits what a client receives.
+ * Operator approval requests are `approval` messages `{ type: "approval", id, lane, plate, reason, eventId,
+ * askedAt, expiresAt }` and `{ type: "approval-resolved", id, outcome, by }` (topic `approval`); the hello
+ * carries the pending ones as `approvals`.
+ * `?topics=decision,io,camera,outbox,barrier,occupancy,approval` limits what a client receives.
  */
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
@@ -17,7 +20,7 @@ import type { Logger } from "../util/log.js";
 import { bearerToken } from "./auth.js";
 
 export const LIVE_PATH = "/api/v1/live";
-export const TOPICS = ["decision", "io", "camera", "outbox", "barrier", "occupancy"] as const;
+export const TOPICS = ["decision", "io", "camera", "outbox", "barrier", "occupancy", "approval"] as const;
 export type Topic = (typeof TOPICS)[number];
 const AUTH_TIMEOUT_MS = 5000;
 /** A client that stops reading is dropped rather than buffering without bound. */

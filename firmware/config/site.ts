@@ -307,6 +307,48 @@ export const SiteSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    approval: Type.Object(
+      {
+        when: Type.Array(Type.Union([Type.Literal("not-in-list"), Type.Literal("fuzzy")]), {
+          default: [],
+          uniqueItems: true,
+          description:
+            "ask the operator instead of deciding: not-in-list = plates on no list in force; fuzzy = an allow decided by a fuzzy match. Empty (default): never ask",
+        }),
+        lanes: Type.Optional(
+          Type.Array(Type.String({ minLength: 1 }), {
+            description: "only on these lanes (default: every lane)",
+          }),
+        ),
+        timeoutMs: Type.Integer({
+          minimum: 100,
+          maximum: 3_600_000,
+          default: 60_000,
+          description: "an unanswered request is resolved with onTimeout after this long",
+        }),
+        onTimeout: Type.Union([Type.Literal("deny"), Type.Literal("allow")], {
+          default: "deny",
+          description: "the outcome of an unanswered request (allow opens the barrier)",
+        }),
+        passList: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: "name of the allow list 'approve and add a pass' adds the plate to",
+          }),
+        ),
+        passHours: Type.Number({
+          minimum: 0.25,
+          maximum: 8760,
+          default: 8,
+          description: "default validity of such a pass, hours",
+        }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: "operator approval: which reads wait for the operator (panel, live socket, API)",
+      },
+    ),
     actions: Type.Array(ACTION_SCHEMA, {
       default: [{ on: { result: "allow" }, do: { type: "barrier-open" } }],
       description: "what each decision drives; by default an allowed plate opens its lane's barrier",
@@ -346,6 +388,7 @@ export type SiteConfig = Static<typeof SiteSchema>;
 export type CameraConfig = SiteConfig["cameras"][number];
 export type LaneConfig = SiteConfig["lanes"][number];
 export type ZoneConfig = SiteConfig["zones"][number];
+export type ApprovalConfig = SiteConfig["approval"];
 
 const siteChecker = checker(SiteSchema);
 
@@ -379,6 +422,8 @@ export function parseSite(value: unknown, source: string): SiteConfig {
       if (!lanes.has(lane)) problems.push(`/actions/${i}/lanes '${lane}' is not among lanes`);
   }
   problems.push(...actionProblems(site.actions));
+  for (const lane of site.approval.lanes ?? [])
+    if (!lanes.has(lane)) problems.push(`/approval/lanes '${lane}' is not among lanes`);
   problems.push(...siteScheduleProblems(site));
   problems.push(...wiegandProblems(site));
   if (problems.length) throw new ConfigError(source, problems);

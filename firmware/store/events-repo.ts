@@ -113,6 +113,17 @@ export class EventsRepo {
       .all();
   }
 
+  /**
+   * Rewrite a committed event's decision, reason, explanation and relay time: only for the outcome of an
+   * operator approval, the one decision made after its event was stored. Flush first if it may be queued.
+   */
+  rewriteDecision(
+    id: number,
+    change: { decision: EventRow["decision"]; reason: string; explanation: string; relayAt: number | null },
+  ): void {
+    this.store.db.update(events).set(change).where(eq(events.id, id)).run();
+  }
+
   /** One event, or null. */
   get(id: number): EventRow | null {
     return this.store.db.select().from(events).where(eq(events.id, id)).get() ?? null;

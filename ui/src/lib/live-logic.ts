@@ -1,5 +1,6 @@
 /** Pure helpers behind the live store: no DOM, no Svelte, easy to reason about. */
 import type {
+  ApprovalRequest,
   Barrier,
   BarrierFault,
   BarrierPosition,
@@ -429,6 +430,26 @@ function isEvent(v: unknown): v is DecisionEvent {
   );
 }
 
+/** An approval request with every field it needs, only those fields; null otherwise. */
+export function approvalOf(v: unknown): ApprovalRequest | null {
+  if (!isObject(v)) return null;
+  const { id, lane, plate, reason, eventId, askedAt, expiresAt } = v;
+  if (typeof id !== "number" || typeof eventId !== "number") return null;
+  if (typeof lane !== "string" || typeof plate !== "string" || typeof reason !== "string") return null;
+  if (typeof askedAt !== "string" || typeof expiresAt !== "string" || Number.isNaN(Date.parse(expiresAt)))
+    return null;
+  const passHours = typeof v.passHours === "number" ? v.passHours : null;
+  return { id, lane, plate, reason, eventId, askedAt, expiresAt, passHours };
+}
+
+/** Add (or replace) a request, oldest first. */
+export function addApproval(
+  current: readonly ApprovalRequest[],
+  request: ApprovalRequest,
+): ApprovalRequest[] {
+  return [...current.filter((r) => r.id !== request.id), request].sort((a, b) => a.id - b.id);
+}
+
 /** Parse one socket frame; null for anything malformed or of a type this panel does not know. */
 export function parseMessage(data: unknown): LiveMessage | null {
   if (typeof data !== "string") return null;
@@ -447,7 +468,17 @@ export function parseMessage(data: unknown): LiveMessage | null {
         lanes: lanesOf(msg.lanes),
         io: msg.io.filter(isIo),
         cameras: Array.isArray(msg.cameras) ? msg.cameras.filter(isCameraStatus).map(cameraStatusOf) : null,
+        // Only a controller with operator approval sends them; absent = that controller asks nothing.
+        ...(Array.isArray(msg.approvals)
+          ? { approvals: msg.approvals.map(approvalOf).filter((a): a is ApprovalRequest => a !== null) }
+          : {}),
       };
+    case "approval": {
+      const request = approvalOf(msg);
+      return request ? { type: "approval", ...request } : null;
+    }
+    case "approval-resolved":
+      return typeof msg.id === "number" ? { type: "approval-resolved", id: msg.id } : null;
     case "camera":
       return isCameraStatus(msg.camera) ? { type: "camera", camera: cameraStatusOf(msg.camera) } : null;
     case "decision":

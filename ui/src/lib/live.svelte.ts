@@ -5,6 +5,7 @@
  */
 import { ApiError, apiBlob, apiRequest, apiUrl, errorText, UnauthorizedError } from "./api";
 import {
+  addApproval,
   applyBarrier,
   applyBarrierView,
   applyCameraList,
@@ -21,6 +22,8 @@ import {
   showableImages,
 } from "./live-logic";
 import type {
+  ApprovalOutcome,
+  ApprovalRequest,
   BarrierCommand,
   BarrierCommandResult,
   Camera,
@@ -55,6 +58,8 @@ export class LiveStore {
   outbox = $state.raw<OutboxTarget[]>([]);
   /** False when the controller has no outbox (an older one); null until it has answered. */
   outboxAvailable = $state<boolean | null>(null);
+  /** Pending operator approval requests, oldest first. */
+  approvals = $state.raw<ApprovalRequest[]>([]);
   link = $state<LinkState>("connecting");
   /** Epoch ms of the next reconnect attempt while reconnecting. */
   retryAt = $state<number | null>(null);
@@ -161,6 +166,24 @@ export class LiveStore {
       this.#checkAuth(err);
       throw err;
     }
+  }
+
+  /**
+   * Answer an approval request. The card goes at once; 404/409 (answered elsewhere, or timed out) also
+   * remove it, other errors keep it and throw.
+   */
+  async answerApproval(id: number, outcome: ApprovalOutcome, hours?: number): Promise<void> {
+    try {
+      await apiRequest(`api/v1/approvals/${id}`, {
+        token: this.#token,
+        method: "POST",
+        body: { outcome, ...(hours === undefined ? {} : { hours }), reason: "panel" },
+      });
+    } catch (err) {
+      this.#checkAuth(err);
+      if (!(err instanceof ApiError && (err.status === 404 || err.status === 409))) throw err;
+    }
+    this.approvals = this.approvals.filter((r) => r.id !== id);
   }
 
   /** Skip the backoff wait (the "Retry now" control, or the browser coming back online). */
@@ -315,6 +338,7 @@ export class LiveStore {
           this.lanes = msg.lanes;
           for (const item of msg.io) applyIo(this.io, item);
           if (msg.cameras) this.cameras = applyHelloCameras(this.cameras, msg.cameras);
+          if (msg.approvals) this.approvals = msg.approvals;
           this.link = "live";
           this.problem = null;
           // Decisions made while the socket was down are only in the log: fetch them.
@@ -333,6 +357,14 @@ export class LiveStore {
           this.arrivedLive.add(msg.event.id);
           this.events = mergeEvents(this.events, [msg.event]);
           if (this.outbox.length > 0) this.#refreshOutboxIn(OUTBOX_AFTER_DECISION_MS);
+          break;
+        case "approval": {
+          const { type: _type, ...request } = msg;
+          this.approvals = addApproval(this.approvals, request);
+          break;
+        }
+        case "approval-resolved":
+          this.approvals = this.approvals.filter((r) => r.id !== msg.id);
           break;
         case "io":
           applyIo(this.io, msg);

@@ -174,9 +174,33 @@ export interface Items<T> {
   items: T[];
 }
 
+/** A pending operator approval request (GET /approvals, live topic `approval`); `id` is its event's id. */
+export interface ApprovalRequest {
+  id: number;
+  lane: string;
+  plate: string;
+  reason: string;
+  eventId: number;
+  askedAt: string;
+  expiresAt: string;
+  /** Default hours of "approve + pass"; null when the controller has no pass list for it. */
+  passHours: number | null;
+}
+
+export type ApprovalOutcome = "approve" | "approve-pass" | "deny";
+
 export type LiveMessage =
   /** `cameras` is null when the controller sent none (an older controller). */
-  | { type: "hello"; lanes: Lane[]; io: IoItem[]; cameras: CameraStatus[] | null }
+  | {
+      type: "hello";
+      lanes: Lane[];
+      io: IoItem[];
+      cameras: CameraStatus[] | null;
+      /** Pending approval requests; absent from a controller without operator approval. */
+      approvals?: ApprovalRequest[];
+    }
+  | ({ type: "approval" } & ApprovalRequest)
+  | { type: "approval-resolved"; id: number }
   | { type: "camera"; camera: CameraStatus }
   | { type: "decision"; event: DecisionEvent }
   | ({ type: "io" } & IoItem)
