@@ -107,6 +107,7 @@ export class Controller {
       const presence = new PresenceRepo(
         store,
         site.zones,
+        site.timeZone,
         () => events.flush(),
         (zone, count, capacity) => live.broadcast("occupancy", { type: "occupancy", zone, count, capacity }),
       );

@@ -20,7 +20,7 @@ import {
 } from "./domain/decide.js";
 import { meetsConfidence } from "./domain/filters.js";
 import { type PassState, priorityOf } from "./domain/passes.js";
-import { assessPassage, movementOf, type PresenceCheck, reasonSuffix } from "./domain/presence.js";
+import { type PresenceCheck, withPresence } from "./domain/presence.js";
 import type { ScheduleBook } from "./domain/schedule-book.js";
 import { type EventView, toEventView } from "./events.js";
 import type { ImageKind, PlateRead } from "./ingest/types.js";
@@ -82,66 +82,11 @@ export interface GateDeps {
 /** A decision's presence assessment as stored in its explanation: `applied` = the barrier opened for it. */
 export type PresenceExplanation = PresenceCheck & { applied: boolean };
 
-/** "08:15" in the site's time zone, for presence reasons. */
-export function localTimeFormatter(timeZone: string): (ms: number) => string {
-  const f = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  });
-  return (ms) => f.format(ms);
-}
-
-/**
- * The presence check of a passage of `plate` on `lane` (null when the lane has no zone), for the gate and
- * the dry run. `decision` is the list decision: an allowed plate counts as listed.
- */
-export function checkPresence(
-  presence: PresenceRepo | undefined,
-  lane: Lane,
-  plate: string,
-  cameraRole: CameraConfig["role"] | undefined,
-  readDirection: PlateRead["direction"] | undefined,
-  decision: Decision,
-  now: number,
-  formatTime: (ms: number) => string,
-): PresenceCheck | null {
-  const zone = lane.config.zone;
-  const policy = zone === undefined ? undefined : presence?.policy(zone);
-  if (!presence || !policy || zone === undefined) return null;
-  const { movement, from } = movementOf(lane.config.direction, cameraRole, readDirection);
-  return assessPassage({
-    policy,
-    state: presence.snapshot(zone),
-    plate,
-    movement,
-    movementFrom: from,
-    listed: decision.result === "allow",
-    now,
-    formatTime,
-  });
-}
-
-/**
- * The decision after its presence check: a veto denies (and matches nothing, so no action bound to a list
- * runs; barrier opens are skipped by the gate), a flag is appended to the reason.
- */
-export function withPresence(decision: Decision, check: PresenceCheck | null): Decision {
-  if (!check) return decision;
-  if (check.veto)
-    return { ...decision, result: "deny", reason: check.veto.reason, matches: [], builtIns: ["any-plate"] };
-  const suffix = reasonSuffix(check);
-  return suffix ? { ...decision, reason: decision.reason + suffix } : decision;
-}
-
 export class Gate {
   private readonly tracker: ArrivalTracker<Arrival & { receivedAt: number }>;
   private dueTimer: NodeJS.Timeout | null = null;
-  readonly formatTime: (ms: number) => string;
 
   constructor(private readonly deps: GateDeps) {
-    this.formatTime = localTimeFormatter(deps.site.timeZone);
     const f = deps.site.filters;
     this.tracker = new ArrivalTracker({
       decideOn: f.decideOn,
@@ -225,19 +170,18 @@ export class Gate {
     const now = this.deps.clock.now();
     const listDecision = this.deps.lists.decide(plate, now, book, { lane: lane.id });
     // Presence is checked and applied in this same call, so a second read in this tick sees the first.
-    const check = checkPresence(
-      this.deps.presence,
-      lane,
-      plate,
-      arrival.camera.role,
-      read.direction,
-      listDecision,
-      now,
-      this.formatTime,
-    );
+    const check =
+      this.deps.presence?.check(
+        lane.config,
+        plate,
+        arrival.camera.role,
+        read.direction,
+        listDecision.result === "allow",
+        now,
+      ) ?? null;
     const decision = withPresence(listDecision, check);
     if (!check?.veto && this.deps.approvals?.applies(decision, lane.id))
-      return this.ask(arrival, lane, decision, check, receivedAt);
+      return this.ask(arrival, lane, decision, check);
     // A pass's visit is counted now, in the turn that checked it; persisted with the event.
     const persistVisit = this.deps.lists.useVisit(decision);
     const { firstAt: relayMono, opened } = this.runActions(decision, lane, book, check?.veto != null);
@@ -251,18 +195,35 @@ export class Gate {
         ? this.deps.presence.apply(check.effect, { laneId: lane.id, eventId: row.id })
         : undefined;
     if (applied && check?.flag?.rule === "anti-passback") this.auditSoftPassback(check, row.id, lane.id, now);
+    return this.record(arrival, row, explanation, (event) => {
+      const messages = this.networkMessages(event, arrival, decision, lane, book);
+      const stored = this.deps.events.append(row, messages.rows, both(persistPresence, persistVisit));
+      if (messages.held.length && read.laterImages)
+        this.deps.outbox?.attachLater(stored, read.laterImages, messages.held);
+      return stored;
+    });
+  }
+
+  /**
+   * After the hardware: announce the event, store it (`store` appends it with whatever rides in its
+   * transaction) and queue its pictures.
+   */
+  private record(
+    arrival: Arrival & { receivedAt: number },
+    row: NewEvent,
+    explanation: Explanation,
+    store: (event: EventView) => Promise<void>,
+  ): ReadOutcome {
     const event = toEventView(row, explanation);
     this.deps.announce(event);
-    const messages = this.networkMessages(event, arrival, decision, lane, book);
-    const stored = this.deps.events.append(row, messages.rows, both(persistPresence, persistVisit));
-    if (messages.held.length && read.laterImages)
-      this.deps.outbox?.attachLater(stored, read.laterImages, messages.held);
+    const stored = store(event);
     stored.catch((err) => this.deps.log.error({ err, eventId: row.id }, "event could not be stored"));
+    const { read } = arrival;
     this.deps.snapshots.enqueue({
       eventId: row.id,
-      at: receivedAt,
+      at: arrival.receivedAt,
       camera: arrival.camera,
-      plate,
+      plate: row.plate,
       direction: read.direction,
       extras: read.extras,
       images: read.images,
@@ -280,7 +241,6 @@ export class Gate {
     lane: Lane,
     listDecision: Decision,
     check: PresenceCheck | null,
-    receivedAt: number,
   ): ReadOutcome {
     const approvals = this.deps.approvals as NonNullable<GateDeps["approvals"]>;
     const decision: Decision = {
@@ -292,24 +252,10 @@ export class Gate {
       ...explain(decision, check && { ...check, applied: false }),
       approval: approvals.pendingExplanation(listDecision.reason),
     };
-    const row = this.eventRow(arrival, lane, decision, explanation, receivedAt, null, null);
-    const event = toEventView(row, explanation);
-    this.deps.announce(event);
-    const stored = this.deps.events.append(row);
-    stored.catch((err) => this.deps.log.error({ err, eventId: row.id }, "event could not be stored"));
-    const { read } = arrival;
-    this.deps.snapshots.enqueue({
-      eventId: row.id,
-      at: receivedAt,
-      camera: arrival.camera,
-      plate: row.plate,
-      direction: read.direction,
-      extras: read.extras,
-      images: read.images,
-      laterImages: read.laterImages,
-    });
+    const row = this.eventRow(arrival, lane, decision, explanation, arrival.receivedAt, null, null);
+    const outcome = this.record(arrival, row, explanation, () => this.deps.events.append(row));
     approvals.request({ eventId: row.id, lane: lane.id, plate: row.plate, reason: listDecision.reason });
-    return { status: "decided", event, stored };
+    return outcome;
   }
 
   /**

@@ -14,6 +14,7 @@
  * - Full zone (count ≥ capacity): an entry is denied for visitors (plates not on an allow list), for all, or
  *   for none, per `fullDenies`.
  */
+import type { Decision } from "./decide.js";
 
 export type Movement = "entry" | "exit";
 export type AntiPassback = "off" | "soft" | "hard";
@@ -200,4 +201,16 @@ export function reasonSuffix(check: PresenceCheck | null): string {
   return check.flag.rule === "anti-passback"
     ? `; soft anti-passback: ${check.flag.reason}`
     : `; ${check.flag.reason}`;
+}
+
+/**
+ * A decision after its presence check: a veto denies (and matches nothing, so no action bound to a list
+ * runs; barrier opens are skipped by the gate), a flag is appended to the reason.
+ */
+export function withPresence(decision: Decision, check: PresenceCheck | null): Decision {
+  if (!check) return decision;
+  if (check.veto)
+    return { ...decision, result: "deny", reason: check.veto.reason, matches: [], builtIns: ["any-plate"] };
+  const suffix = reasonSuffix(check);
+  return suffix ? { ...decision, reason: decision.reason + suffix } : decision;
 }

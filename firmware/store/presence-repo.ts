@@ -7,7 +7,18 @@
  * is the order in memory.
  */
 import type { ZoneConfig } from "../config/site.js";
-import { insideSince, type PresenceEffect, type ZonePolicy, type ZoneSnapshot } from "../domain/presence.js";
+import {
+  assessPassage,
+  type CameraRole,
+  insideSince,
+  movementOf,
+  type PresenceCheck,
+  type PresenceEffect,
+  type ReadDirection,
+  type ZonePolicy,
+  type ZoneSnapshot,
+} from "../domain/presence.js";
+import { localTimeFormatter } from "../util/time.js";
 import type { Store } from "./db.js";
 import { NotFoundError } from "./lists-repo.js";
 
@@ -48,12 +59,17 @@ export class PresenceRepo {
    * `beforeManualWrite` commits queued events first (EventsRepo.flush); `onCount` is told every count change
    * (the live socket).
    */
+  /** "08:15" in the site's time zone, for anti-passback reasons. */
+  private readonly formatTime: (ms: number) => string;
+
   constructor(
     store: Store,
     zones: readonly ZoneConfig[],
+    timeZone: string,
     private readonly beforeManualWrite: () => void,
     private readonly onCount: (zone: string, count: number, capacity: number | null) => void = () => {},
   ) {
+    this.formatTime = localTimeFormatter(timeZone);
     const db = store.sqlite;
     this.upsert = db.prepare<[string, string, number, string | null, number | null]>(
       "insert into zone_presence (zone, plate, entered_at, lane_id, event_id) values (?, ?, ?, ?, ?) on conflict (zone, plate) do update set entered_at = excluded.entered_at, lane_id = excluded.lane_id, event_id = excluded.event_id",
@@ -87,6 +103,34 @@ export class PresenceRepo {
       }
       this.zones.set(z.name, runtime);
     }
+  }
+
+  /**
+   * What a passage of `plate` through a lane into `zone` would do, on a snapshot (null when the lane has no
+   * zone): for the gate, which then applies the effect in the same tick, and for the dry run, which does not.
+   * `listed`: the list decision allowed the plate.
+   */
+  check(
+    lane: { zone?: string | undefined; direction?: "entry" | "exit" | "both" | undefined },
+    plate: string,
+    cameraRole: CameraRole | undefined,
+    readDirection: ReadDirection | null | undefined,
+    listed: boolean,
+    now: number,
+  ): PresenceCheck | null {
+    const policy = lane.zone === undefined ? undefined : this.policy(lane.zone);
+    if (!policy || lane.zone === undefined) return null;
+    const { movement, from } = movementOf(lane.direction, cameraRole, readDirection);
+    return assessPassage({
+      policy,
+      state: this.snapshot(lane.zone),
+      plate,
+      movement,
+      movementFrom: from,
+      listed,
+      now,
+      formatTime: this.formatTime,
+    });
   }
 
   policy(zone: string): ZonePolicy | undefined {

@@ -78,3 +78,14 @@ export function isoWithOffset(utcMs: number, timeZone: string): string {
   const mm = String(minutes % 60).padStart(2, "0");
   return `${local}${offset < 0 ? "-" : "+"}${hh}:${mm}`;
 }
+
+/** "08:15" in a time zone, for sentences a guard reads. */
+export function localTimeFormatter(timeZone: string): (ms: number) => string {
+  const f = new Intl.DateTimeFormat("en-GB", {
+    timeZone,
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+  return (ms) => f.format(ms);
+}

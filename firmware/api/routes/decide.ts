@@ -6,8 +6,9 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { actionApplies } from "../../actions/registry.js";
 import { MAX_PLATE_LENGTH, normalisePlate } from "../../domain/plate.js";
+import { withPresence } from "../../domain/presence.js";
 import { scheduleState, scheduleWhy } from "../../domain/schedule-book.js";
-import { checkPresence, explain, withPresence } from "../../gate.js";
+import { explain } from "../../gate.js";
 import { NotFoundError } from "../../store/lists-repo.js";
 import type { ApiContext } from "../context.js";
 
@@ -71,18 +72,17 @@ export const decideRoutes =
         const listDecision = ctx.lists.decide(plate, at, book, { lane: laneId });
         // The zone check on a snapshot: what the passage would do, without changing presence or occupancy.
         const check =
-          lane &&
-          checkPresence(
-            ctx.presence,
-            lane,
-            plate,
-            req.body.direction,
-            null,
-            listDecision,
-            at,
-            ctx.gate.formatTime,
-          );
-        const decision = withPresence(listDecision, check ?? null);
+          (lane &&
+            ctx.presence?.check(
+              lane.config,
+              plate,
+              req.body.direction,
+              null,
+              listDecision.result === "allow",
+              at,
+            )) ??
+          null;
+        const decision = withPresence(listDecision, check);
         const applies = (action: (typeof ctx.site.actions)[number]) =>
           !(check?.veto && action.do.type === "barrier-open") &&
           actionApplies(action, decision, laneId, book);
