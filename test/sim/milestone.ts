@@ -11,6 +11,7 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { XMLParser } from "fast-xml-parser";
+import { Peer } from "./peers.js";
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -23,37 +24,15 @@ const parser = new XMLParser({
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** A TCP server that can be stopped and started again on the port it first got. */
-abstract class TcpPeer {
-  port = 0;
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-
+/** A TCP peer that can be stopped and started again on the port it first got; subclasses serve a socket. */
+abstract class TcpPeer extends Peer<Server> {
   protected abstract connection(socket: Socket): void;
 
-  async up(): Promise<this> {
-    const server = createServer((socket) => {
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
+  protected create(): Server {
+    return createServer((socket) => {
       socket.on("error", () => {});
       this.connection(socket);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, "127.0.0.1", () => resolve());
-    });
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-    return this;
-  }
-
-  /** Stop listening and cut every open connection (a server that is down refuses connections). */
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
 

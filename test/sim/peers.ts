@@ -23,7 +23,7 @@ interface Listener {
 }
 
 /** A server that can be stopped and started again on the port it first got. */
-abstract class Peer<S extends Listener> {
+export abstract class Peer<S extends Listener> {
   port = 0;
   protected server: S | null = null;
   private readonly sockets = new Set<Socket>();

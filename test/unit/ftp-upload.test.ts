@@ -3,6 +3,7 @@
  * naming (safe names, time zones, no way out of the folder), the XML and JSON documents, what compose
  * stores, and which failures are permanent.
  */
+
 import { FTPError } from "basic-ftp";
 import { XMLParser } from "fast-xml-parser";
 import { Compile } from "typebox/compile";
@@ -23,38 +24,21 @@ import {
 } from "../../firmware/actions/ftp-upload.js";
 import type { EventView } from "../../firmware/events.js";
 import type { OutboxRow } from "../../firmware/outbox/repo.js";
+import { eventView } from "../helpers/event-view.js";
 import { TINY_JPEG } from "../sim/hikvision-isapi.js";
 
 const check = Compile(schema);
 const config = (over: Record<string, unknown> = {}): Config =>
   check.Default({ type: "ftp-upload", host: "nas.local", ...over }) as Config;
 
-function event(over: Partial<EventView> = {}): EventView {
-  return {
-    id: 42,
-    plate: "AB123CD",
-    plateRaw: "AB-123-CD",
-    cameraId: "cam1",
-    laneId: "1",
-    protocol: "milesight-http",
-    decision: "allow",
-    reason: "on list Allow",
-    listId: 1,
-    listName: "Allow",
-    listKind: "allow",
-    entryId: 7,
+/** The shared event, late in the evening (so local dates cross midnight) and with an explanation. */
+const event = (over: Partial<EventView> = {}): EventView =>
+  eventView({
     explanation: { steps: ["exact"] },
-    confidence: 94,
-    direction: "in",
-    cameraTimeRaw: null,
-    cameraTime: null,
     receivedAt: "2025-03-01T23:15:02.120Z",
     relayAt: "2025-03-01T23:15:02.121Z",
-    latencyMs: 1,
-    extras: {},
     ...over,
-  };
-}
+  });
 
 function compose(c: Config, ctx: Partial<Parameters<ReturnType<typeof network>["compose"]>[0]> = {}) {
   const draft = network(c).compose({ event: event(), images: [], laterPictures: false, ...ctx });
