@@ -8,9 +8,9 @@
  */
 
 import { simpleParser } from "mailparser";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
-import { outboxTarget, until } from "../helpers/outbox.js";
+import { cleanupsAfterEach, outboxTarget, until } from "../helpers/outbox.js";
 import { fakeJpeg } from "../sim/hikvision-alertstream.js";
 import { TINY_JPEG } from "../sim/hikvision-isapi.js";
 import { pushMilesight } from "../sim/milesight-http.js";
@@ -22,10 +22,7 @@ const PLATES = ["AB123CD", "QW100AA", "QW200BB", "XY999ZZ", "QW300CC"];
 const FULL_JPEG = fakeJpeg(30_000);
 const USER = { user: "gate@example.test", password: "smtp-Passw0rd-42" };
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function smtpPeer(opts: SmtpPeerOptions = USER): Promise<SmtpPeer> {
   const peer = await new SmtpPeer(opts).up();

@@ -8,9 +8,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
-import { outboxTarget, until } from "../helpers/outbox.js";
+import { cleanupsAfterEach, outboxTarget, until } from "../helpers/outbox.js";
 import { FtpPeer, type FtpPeerOptions } from "../sim/ftp-peer.js";
 import { fakeJpeg } from "../sim/hikvision-alertstream.js";
 import { TINY_JPEG } from "../sim/hikvision-isapi.js";
@@ -22,10 +22,7 @@ const PLATES = ["AB123CD", "QW100AA", "QW200BB", "XY999ZZ", "QW300CC"];
 const FULL_JPEG = fakeJpeg(40_000);
 const USER = { user: "gate", password: "ftp-Passw0rd-42" };
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function ftpPeer(opts: Partial<FtpPeerOptions> = {}): Promise<FtpPeer> {
   const peer = await new FtpPeer({ ...USER, ...opts }).up();

@@ -5,11 +5,10 @@
  * comes back: every event is delivered once, in order.
  */
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CAMERA_KIND } from "../../firmware/actions/milestone-event.js";
-import { startTestController, type TestController, testSite } from "../helpers/controller.js";
-import { outboxTarget, until } from "../helpers/outbox.js";
-import { pushMilesight } from "../sim/milesight-http.js";
+import type { TestController } from "../helpers/controller.js";
+import { cleanupsAfterEach, controllerWithActions, outboxTarget, pushAll, until } from "../helpers/outbox.js";
 import { MilestoneAnalyticsPeer, MilestoneGenericPeer } from "../sim/milestone.js";
 
 const FAST = { backoffMinMs: 20, backoffMaxMs: 150, timeoutMs: 2000 };
@@ -20,29 +19,10 @@ const decisionOf = (plate: string): string =>
 const CAMERA_GUID = "3a4ad4ea-0000-4000-8000-000000000001";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
-async function controllerWith(actions: unknown[]): Promise<TestController> {
-  const tc = await startTestController({ site: testSite({ actions, filters: { repeatWindowMs: 0 } }) });
-  cleanups.push(
-    () => tc.cleanup(),
-    () => tc.stop(),
-  );
-  return tc;
-}
-
-async function pushAll(tc: TestController, plates: readonly string[]): Promise<number[]> {
-  const ids: number[] = [];
-  for (const plate of plates) {
-    const res = await pushMilesight(tc.url, { plate }, tc.cameraSecret);
-    expect(res.body).toMatchObject({ status: "decided" });
-    ids.push(res.body.eventId);
-  }
-  return ids;
-}
+const controllerWith = (actions: unknown[], filters?: unknown): Promise<TestController> =>
+  controllerWithActions(cleanups, actions, filters);
 
 describe("milestone-event, analytics", () => {
   it("POSTs an AnalyticsEvent the Event Server takes; down then up: every event once, in order", async () => {

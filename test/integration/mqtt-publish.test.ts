@@ -4,9 +4,9 @@
  * back (every event once, in order), and refused credentials (the target is down, the password nowhere).
  */
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
-import { until } from "../helpers/outbox.js";
+import { cleanupsAfterEach, until } from "../helpers/outbox.js";
 import { pushMilesight } from "../sim/milesight-http.js";
 import { MqttBroker, subscribe } from "../sim/mqtt-broker.js";
 
@@ -14,10 +14,7 @@ const FAST = { backoffMinMs: 20, backoffMaxMs: 150, timeoutMs: 2000 };
 const PREFIX = "portcullis/1";
 const PASSWORD = "wrong-s3cret-password";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function broker(): Promise<MqttBroker> {
   const b = await new MqttBroker().up();

@@ -4,12 +4,12 @@
  * barrier never waits for any of it.
  */
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { portOf } from "../../firmware/actions/nvr-text.js";
 import { demoSite } from "../../firmware/config/site.js";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
 import { connectLive } from "../helpers/live.js";
-import { outboxTarget, until } from "../helpers/outbox.js";
+import { cleanupsAfterEach, controllerWithActions, outboxTarget, pushAll, until } from "../helpers/outbox.js";
 import { TINY_JPEG } from "../sim/hikvision-isapi.js";
 import { pushMilesight } from "../sim/milesight-http.js";
 import { NvrTextPeer, NxServerPeer, sha256, WebhookPeer } from "../sim/peers.js";
@@ -17,32 +17,10 @@ import { NvrTextPeer, NxServerPeer, sha256, WebhookPeer } from "../sim/peers.js"
 const FAST = { backoffMinMs: 20, backoffMaxMs: 150, timeoutMs: 2000 };
 const PLATES = ["AB123CD", "QW100AA", "QW200BB", "XY999ZZ", "QW300CC"];
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
-async function controllerWith(
-  actions: unknown[],
-  filters: unknown = { repeatWindowMs: 0 },
-): Promise<TestController> {
-  const tc = await startTestController({ site: testSite({ actions, filters }) });
-  cleanups.push(
-    () => tc.cleanup(),
-    () => tc.stop(),
-  );
-  return tc;
-}
-
-async function pushAll(tc: TestController, plates: readonly string[]): Promise<number[]> {
-  const ids: number[] = [];
-  for (const plate of plates) {
-    const res = await pushMilesight(tc.url, { plate }, tc.cameraSecret);
-    expect(res.body).toMatchObject({ status: "decided" });
-    ids.push(res.body.eventId);
-  }
-  return ids;
-}
+const controllerWith = (actions: unknown[], filters?: unknown): Promise<TestController> =>
+  controllerWithActions(cleanups, actions, filters);
 
 describe("http-webhook", () => {
   it("posts the event; down then up: every message once, in order, and the barrier never waited", async () => {

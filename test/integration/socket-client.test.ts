@@ -6,10 +6,10 @@
  */
 
 import { createServer, type Server } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { demoSite } from "../../firmware/config/site.js";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
-import { outboxTarget, until } from "../helpers/outbox.js";
+import { cleanupsAfterEach, outboxTarget, until } from "../helpers/outbox.js";
 import { freePort } from "../sim/free-port.js";
 import { TINY_JPEG } from "../sim/hikvision-isapi.js";
 import { pushMilesight } from "../sim/milesight-http.js";
@@ -17,10 +17,7 @@ import { sha256 } from "../sim/peers.js";
 
 const FAST = { backoffMinMs: 20, backoffMaxMs: 150, timeoutMs: 2000 };
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function sender(actions: unknown[]): Promise<TestController> {
   const tc = await startTestController({ site: testSite({ actions, filters: { repeatWindowMs: 0 } }) });

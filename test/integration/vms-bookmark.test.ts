@@ -3,10 +3,9 @@
  * REST bookmarks over HTTPS with a session token, down then up, wrong credentials, the legacy API with
  * Digest, and a camera without a VMS camera id.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
-import { outboxTarget, until } from "../helpers/outbox.js";
-import { pushMilesight } from "../sim/milesight-http.js";
+import { cleanupsAfterEach, controllerWithActions, outboxTarget, pushAll, until } from "../helpers/outbox.js";
 import { NxServerPeer } from "../sim/peers.js";
 import { testCert } from "../sim/tls-cert.js";
 
@@ -15,10 +14,7 @@ const PLATES = ["AB123CD", "QW100AA", "QW200BB", "XY999ZZ", "QW300CC"];
 const CAM = "3a4ad4ea-0000-4000-8000-000000000001";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function nx(options: ConstructorParameters<typeof NxServerPeer>[3] = {}): Promise<NxServerPeer> {
   const peer = await new NxServerPeer("gate", "vms-Passw0rd", "VMS", options).up();
@@ -46,24 +42,8 @@ function bookmarkAction(peer: NxServerPeer, id: string, over: Record<string, unk
   };
 }
 
-async function controllerWith(actions: unknown[]): Promise<TestController> {
-  const tc = await startTestController({ site: testSite({ actions, filters: { repeatWindowMs: 0 } }) });
-  cleanups.push(
-    () => tc.cleanup(),
-    () => tc.stop(),
-  );
-  return tc;
-}
-
-async function pushAll(tc: TestController, plates: readonly string[]): Promise<number[]> {
-  const ids: number[] = [];
-  for (const plate of plates) {
-    const res = await pushMilesight(tc.url, { plate }, tc.cameraSecret);
-    expect(res.body).toMatchObject({ status: "decided" });
-    ids.push(res.body.eventId);
-  }
-  return ids;
-}
+const controllerWith = (actions: unknown[], filters?: unknown): Promise<TestController> =>
+  controllerWithActions(cleanups, actions, filters);
 
 const target = outboxTarget;
 
