@@ -331,9 +331,8 @@ export class Gate {
     let firstAt: number | null = null;
     let opened = false;
     for (const action of this.deps.actions) {
-      if (!actionApplies(action.config, decision, lane.id, book)) continue;
+      if (!actionApplies(action.config, decision, lane.id, book, vetoed)) continue;
       const opens = action.config.do.type === "barrier-open";
-      if (vetoed && opens) continue;
       try {
         action.run({ decision, lane, output: (name) => this.deps.hal.output(name) });
         firstAt ??= this.deps.clock.mono();

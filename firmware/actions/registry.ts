@@ -193,8 +193,11 @@ export function actionApplies(
   decision: Decision,
   laneId: string,
   schedules: ScheduleBook,
+  /** A zone vetoed the passage (anti-passback, full): no barrier opens, whatever the action is bound to. */
+  vetoed = false,
 ): boolean {
   if (!action.enabled) return false;
+  if (vetoed && action.do.type === "barrier-open") return false;
   if (action.lanes && !action.lanes.includes(laneId)) return false;
   if (action.schedule !== undefined && scheduleActive(schedules, action.schedule, decision.at) !== true)
     return false;

@@ -87,6 +87,7 @@ function writePicture(file: string, data: Buffer): Promise<void> {
 export class SnapshotWriter {
   private queue: SnapshotJob[] = [];
   private queuedBytes = 0;
+  private queuedImages = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
   private lastSecond: { second: number; parts: Record<string, string> } | null = null;
@@ -134,9 +135,10 @@ export class SnapshotWriter {
     }
     this.queue.push(job);
     this.queuedBytes += bytes;
+    this.queuedImages += job.images.length;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    if (this.queuedImages() >= SNAPSHOT_BATCH) void this.flushQueued();
+    if (this.queuedImages >= SNAPSHOT_BATCH) void this.flushQueued();
     else {
       this.idleTimer = setTimeout(() => void this.flushQueued(), SNAPSHOT_IDLE_MS);
       this.idleTimer.unref();
@@ -155,6 +157,7 @@ export class SnapshotWriter {
     const batch = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
+    this.queuedImages = 0;
     if (batch.length) this.writing = this.writing.then(() => this.write(batch));
     return this.writing;
   }
@@ -184,10 +187,6 @@ export class SnapshotWriter {
         parts: Object.fromEntries(this.clockParts.formatToParts(second * 1000).map((p) => [p.type, p.value])),
       };
     return this.lastSecond.parts;
-  }
-
-  private queuedImages(): number {
-    return this.queue.reduce((sum, job) => sum + job.images.length, 0);
   }
 
   private async write(batch: SnapshotJob[]): Promise<void> {

@@ -84,8 +84,7 @@ export const decideRoutes =
           null;
         const decision = withPresence(listDecision, check);
         const applies = (action: (typeof ctx.site.actions)[number]) =>
-          !(check?.veto && action.do.type === "barrier-open") &&
-          actionApplies(action, decision, laneId, book);
+          actionApplies(action, decision, laneId, book, check?.veto != null);
         return {
           plate,
           lane: laneId,
