@@ -104,13 +104,16 @@ export class Controller {
       seedLists(lists, site, clock.now());
       const events = new EventsRepo(store);
       const audit = new AuditRepo(store);
-      const presence = new PresenceRepo(
+      const presence = new PresenceRepo({
         store,
-        site.zones,
-        site.timeZone,
-        () => events.flush(),
-        (zone, count, capacity) => live.broadcast("occupancy", { type: "occupancy", zone, count, capacity }),
-      );
+        seedZones: site.zones,
+        lanePresenceInput: (id) => site.lanes.find((l) => l.id === id)?.presenceInput,
+        timeZone: site.timeZone,
+        now: clock.now(),
+        beforeManualWrite: () => events.flush(),
+        onCount: (zone, count, capacity) =>
+          live.broadcast("occupancy", { type: "occupancy", zone, count, capacity }),
+      });
       const lanes = createLanes(site.lanes, hal, {
         audit,
         log: log.child({ module: "barrier" }),
@@ -208,6 +211,7 @@ export class Controller {
       });
       cameras = manager;
       manager.start(site.cameras);
+      hal.onTransition((t) => presence.onInput(t));
       hal.onTransition((t) =>
         live.broadcast("io", {
           type: "io",

@@ -172,7 +172,7 @@ export class Gate {
     // Presence is checked and applied in this same call, so a second read in this tick sees the first.
     const check =
       this.deps.presence?.check(
-        lane.config,
+        lane.id,
         plate,
         arrival.camera.role,
         read.direction,

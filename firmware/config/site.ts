@@ -109,25 +109,45 @@ const Lane = Type.Object(
       "without limit switches, the arm is assumed open/closed this long after it starts moving",
     ),
     serial: Type.Optional(SerialBarrierSchema),
-    zone: Type.Optional(
-      Type.String({
-        description: "the zone (of `zones`) this lane leads into and out of: presence and occupancy",
-      }),
-    ),
-    direction: Type.Optional(
-      Type.Union([Type.Literal("entry"), Type.Literal("exit"), Type.Literal("both")], {
-        description:
-          "whether vehicles on this lane enter or leave its zone; `both` (or absent): the camera's role decides, else the read's direction",
-      }),
-    ),
   },
   { additionalProperties: false },
 );
 
-/** A zone: where presence (anti-passback) and occupancy are kept (firmware/domain/presence.ts). */
-const Zone = Type.Object(
+const Movement = Type.Union([Type.Literal("entry"), Type.Literal("exit")]);
+
+/** A lane leading into and out of a zone. */
+const ZoneLane = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 64, pattern: "^[^/?#%]+$" }),
+    lane: Type.String({ minLength: 1, description: "the lane's id" }),
+    direction: Type.Union([Type.Literal("entry"), Type.Literal("exit"), Type.Literal("both")], {
+      default: "both",
+      description:
+        "whether vehicles on this lane enter or leave the zone; `both`: the camera's role decides, else the read's direction",
+    }),
+    countBy: Type.Union([Type.Literal("decision"), Type.Literal("loop")], {
+      default: "decision",
+      description:
+        "what changes the occupancy count: each passage the barrier opened for, or each vehicle that crossed the lane's presence loop (tailgaters counted, no-shows not); `loop` needs a presenceInput and direction entry or exit",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** A counting loop on its own (a free exit, a lane without a camera): every vehicle crossing it counts. */
+const ZoneLoop = Type.Object(
+  {
+    input: Type.String({ minLength: 1, description: "the loop detector input (of `inputs`)" }),
+    movement: Movement,
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The settings of a zone (firmware/domain/presence.ts), without its name: what the API's PUT takes. Lanes and
+ * loops are zero or more; a lane belongs to one zone at most.
+ */
+export const ZoneSettingsSchema = Type.Object(
+  {
     capacity: Type.Optional(
       Type.Integer({
         minimum: 0,
@@ -155,7 +175,23 @@ const Zone = Type.Object(
       description:
         "when the count reaches capacity, deny entries of plates not on an allow list, of all, or none",
     }),
+    lanes: Type.Array(ZoneLane, {
+      default: [],
+      description: "lanes leading into and out of the zone: their decisions track presence and occupancy",
+    }),
+    loops: Type.Array(ZoneLoop, {
+      default: [],
+      description: "loop inputs that count vehicles into or out of the zone without a decision",
+    }),
   },
+  { additionalProperties: false },
+);
+
+const ZONE_NAME = Type.String({ minLength: 1, maxLength: 64, pattern: "^[^/?#%]+$" });
+
+/** A zone: where presence (anti-passback) and occupancy are kept. */
+export const ZoneSchema = Type.Object(
+  { name: ZONE_NAME, ...ZoneSettingsSchema.properties },
   { additionalProperties: false },
 );
 
@@ -263,7 +299,7 @@ export const SiteSchema = Type.Object(
         description: "named groups of lanes: a list entry's `lanes` may name a group instead of its lanes",
       },
     ),
-    zones: Type.Array(Zone, {
+    zones: Type.Array(ZoneSchema, {
       default: [],
       description: "zones with presence (anti-passback) and occupancy; lanes name their zone",
     }),
@@ -404,14 +440,13 @@ export function parseSite(value: unknown, source: string): SiteConfig {
     lanes.add(lane.id);
     problems.push(...laneProblems(lane, `/lanes/${i}`, outputs, inputs));
   }
-  const zones = new Set<string>();
-  for (const [i, zone] of site.zones.entries()) {
-    if (zones.has(zone.name)) problems.push(`/zones/${i}/name '${zone.name}' is used twice`);
-    zones.add(zone.name);
-  }
-  for (const [i, lane] of site.lanes.entries())
-    if (lane.zone !== undefined && !zones.has(lane.zone))
-      problems.push(`/lanes/${i}/zone '${lane.zone}' is not among zones`);
+  for (const [i, zone] of site.zones.entries())
+    problems.push(
+      ...zoneProblems(zone, `/zones/${i}`, site.zones.slice(0, i), {
+        lanes: new Map(site.lanes.map((l) => [l.id, l])),
+        inputs,
+      }),
+    );
   problems.push(...laneGroupProblems(site, lanes));
   for (const [i, camera] of site.cameras.entries())
     problems.push(...cameraProblems(camera, `/cameras/${i}`, site.cameras.slice(0, i), lanes));
@@ -428,6 +463,48 @@ export function parseSite(value: unknown, source: string): SiteConfig {
   problems.push(...wiegandProblems(site));
   if (problems.length) throw new ConfigError(source, problems);
   return site;
+}
+
+/**
+ * A zone's cross-references (every problem, with its path): a name not used by `others`, known lanes each in
+ * one zone only, known inputs, and what counting by loop needs. The API checks a zone it is given the same way.
+ */
+export function zoneProblems(
+  zone: ZoneConfig,
+  path: string,
+  others: readonly ZoneConfig[],
+  site: { lanes: ReadonlyMap<string, LaneConfig>; inputs: ReadonlySet<string> },
+): string[] {
+  const problems: string[] = [];
+  if (others.some((z) => z.name === zone.name)) problems.push(`${path}/name '${zone.name}' is used twice`);
+  const countsByLoop = zone.loops.length > 0 || zone.lanes.some((l) => l.countBy === "loop");
+  if (countsByLoop && zone.countVisitorsOnly)
+    problems.push(
+      `${path}/countVisitorsOnly cannot be used with loop counting: a loop cannot tell a visitor`,
+    );
+  const seen = new Set<string>();
+  for (const [j, entry] of zone.lanes.entries()) {
+    const at = `${path}/lanes/${j}/lane '${entry.lane}'`;
+    const lane = site.lanes.get(entry.lane);
+    if (!lane) {
+      problems.push(`${at} is not among lanes`);
+      continue;
+    }
+    if (seen.has(entry.lane)) problems.push(`${at} is listed twice`);
+    seen.add(entry.lane);
+    const owner = others.find((z) => z.lanes.some((l) => l.lane === entry.lane));
+    if (owner) problems.push(`${at} already belongs to zone '${owner.name}'`);
+    if (entry.countBy === "loop") {
+      if (lane.presenceInput === undefined)
+        problems.push(`${path}/lanes/${j}/countBy 'loop' needs a presenceInput on lane '${entry.lane}'`);
+      if (entry.direction === "both")
+        problems.push(`${path}/lanes/${j}/countBy 'loop' needs direction 'entry' or 'exit'`);
+    }
+  }
+  for (const [j, loop] of zone.loops.entries())
+    if (!site.inputs.has(loop.input))
+      problems.push(`${path}/loops/${j}/input '${loop.input}' is not among inputs`);
+  return problems;
 }
 
 /** Lane groups: unique names that are not also lane ids (an entry's `lanes` names either), known lanes. */

@@ -10,7 +10,9 @@
  *   flags it, `off` ignores it. A plate inside is forgotten `resetAfterMs` after it entered (timed reset).
  *   An exit of a plate not inside is allowed and noted.
  * - Occupancy: count = entries − exits of passages the barrier opened for, never below 0 (an exit at 0 is
- *   clamped and noted). With `countVisitorsOnly`, only plates not on an allow list count.
+ *   clamped and noted). With `countVisitorsOnly`, only plates not on an allow list count. A lane counted by
+ *   its loop (and a free-standing loop) changes the count when a vehicle crosses the loop instead, outside
+ *   this module (`countsOccupancy` false for its passages).
  * - Full zone (count ≥ capacity): an entry is denied for visitors (plates not on an allow list), for all, or
  *   for none, per `fullDenies`.
  */
@@ -111,6 +113,8 @@ export function assessPassage(input: {
   movement: Movement | null;
   movementFrom: PresenceCheck["movementFrom"];
   listed: boolean;
+  /** False when a loop counts this lane's vehicles: the passage then tracks presence but not the count. */
+  countsOccupancy?: boolean;
   now: number;
   formatTime: (ms: number) => string;
 }): PresenceCheck {
@@ -131,7 +135,7 @@ export function assessPassage(input: {
     effect: null,
   };
   if (movement === null) return check;
-  const counts = !policy.countVisitorsOnly || !listed;
+  const counts = input.countsOccupancy !== false && (!policy.countVisitorsOnly || !listed);
   if (movement === "entry") {
     if (since !== null && policy.antiPassback !== "off") {
       const sentence = `${plate} entered zone '${policy.name}' at ${input.formatTime(since)} and has not left (anti-passback)`;

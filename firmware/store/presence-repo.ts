@@ -1,16 +1,19 @@
 /**
- * Zones at run time: who is inside and the occupancy count, kept in memory (the gate reads a snapshot and
- * applies a passage's effect in the same tick, so two reads in one turn see each other) and persisted so a
- * restart keeps them. A passage's rows are written inside its event's transaction (EventsRepo.append's
- * `also`): the event and the presence change are stored together or not at all. Manual changes (reset,
- * correction) are rare and written synchronously, after committing any queued events so the order on disk
- * is the order in memory.
+ * Zones at run time: their settings (stored in the `zones` table, seeded once from the site file, then
+ * managed through the API), who is inside and the occupancy count. State is kept in memory (the gate reads a
+ * snapshot and applies a passage's effect in the same tick, so two reads in one turn see each other) and
+ * persisted so a restart keeps it. A passage's rows are written inside its event's transaction
+ * (EventsRepo.append's `also`): the event and the presence change are stored together or not at all. Loop
+ * counts, manual changes and settings are rare and written synchronously, after committing any queued events
+ * so the order on disk is the order in memory.
  */
+import type { IoTransition } from "../../hal/types.js";
 import type { ZoneConfig } from "../config/site.js";
 import {
   assessPassage,
   type CameraRole,
   insideSince,
+  type Movement,
   movementOf,
   type PresenceCheck,
   type PresenceEffect,
@@ -23,6 +26,7 @@ import type { Store } from "./db.js";
 import { NotFoundError } from "./lists-repo.js";
 
 interface ZoneRuntime {
+  config: ZoneConfig;
   policy: ZonePolicy;
   count: number;
   inside: Map<string, number>;
@@ -40,6 +44,8 @@ export interface ZoneView {
   resetAfterMs: number;
   fullDenies: ZonePolicy["fullDenies"];
   countVisitorsOnly: boolean;
+  lanes: ZoneConfig["lanes"];
+  loops: ZoneConfig["loops"];
 }
 
 export interface PresenceRow {
@@ -48,28 +54,56 @@ export interface PresenceRow {
   laneId: string | null;
 }
 
+const SEEDED_KEY = "zones.seeded";
+
+function policyOf(z: ZoneConfig): ZonePolicy {
+  return {
+    name: z.name,
+    capacity: z.capacity,
+    countVisitorsOnly: z.countVisitorsOnly,
+    antiPassback: z.antiPassback,
+    resetAfterMs: z.resetAfterMs,
+    fullDenies: z.fullDenies,
+  };
+}
+
 export class PresenceRepo {
   private readonly zones = new Map<string, ZoneRuntime>();
+  /** Lane id → its zone and how the lane counts (rebuilt when a zone changes). */
+  private laneZones = new Map<string, { zone: string } & ZoneConfig["lanes"][number]>();
+  /** Input name → the zones its crossings count into or out of. */
+  private loopInputs = new Map<string, { zone: string; movement: Movement }[]>();
   private readonly upsert;
   private readonly remove;
   private readonly removeAll;
   private readonly putCount;
-
-  /**
-   * `beforeManualWrite` commits queued events first (EventsRepo.flush); `onCount` is told every count change
-   * (the live socket).
-   */
+  private readonly store: Store;
   /** "08:15" in the site's time zone, for anti-passback reasons. */
   private readonly formatTime: (ms: number) => string;
 
-  constructor(
-    store: Store,
-    zones: readonly ZoneConfig[],
-    timeZone: string,
-    private readonly beforeManualWrite: () => void,
-    private readonly onCount: (zone: string, count: number, capacity: number | null) => void = () => {},
-  ) {
-    this.formatTime = localTimeFormatter(timeZone);
+  private readonly lanePresenceInput: (laneId: string) => string | undefined;
+  private readonly beforeManualWrite: () => void;
+  private readonly onCount: (zone: string, count: number, capacity: number | null) => void;
+
+  constructor(options: {
+    store: Store;
+    /** The site file's zones, stored at the first start only. */
+    seedZones: readonly ZoneConfig[];
+    /** A lane's presence loop input (for `countBy: loop`). */
+    lanePresenceInput: (laneId: string) => string | undefined;
+    timeZone: string;
+    now: number;
+    /** Commits queued events first (EventsRepo.flush). */
+    beforeManualWrite: () => void;
+    /** Told every count change (the live socket). */
+    onCount?: (zone: string, count: number, capacity: number | null) => void;
+  }) {
+    const { store, now } = options;
+    this.store = store;
+    this.lanePresenceInput = options.lanePresenceInput;
+    this.beforeManualWrite = options.beforeManualWrite;
+    this.onCount = options.onCount ?? (() => {});
+    this.formatTime = localTimeFormatter(options.timeZone);
     const db = store.sqlite;
     this.upsert = db.prepare<[string, string, number, string | null, number | null]>(
       "insert into zone_presence (zone, plate, entered_at, lane_id, event_id) values (?, ?, ?, ?, ?) on conflict (zone, plate) do update set entered_at = excluded.entered_at, lane_id = excluded.lane_id, event_id = excluded.event_id",
@@ -79,20 +113,21 @@ export class PresenceRepo {
     this.putCount = db.prepare<[string, number, number]>(
       "insert into zone_counts (zone, count, updated_at) values (?, ?, ?) on conflict (zone) do update set count = excluded.count, updated_at = excluded.updated_at",
     );
+    if (!db.prepare("select 1 from settings where key = ?").get(SEEDED_KEY))
+      db.transaction(() => {
+        for (const zone of options.seedZones) this.writeConfig(zone, now);
+        db.prepare("insert into settings (key, value) values (?, ?)").run(SEEDED_KEY, String(now));
+      })();
     const counts = db.prepare<[string], { count: number }>("select count from zone_counts where zone = ?");
     const rows = db.prepare<[string], { plate: string; entered_at: number; lane_id: string | null }>(
       "select plate, entered_at, lane_id from zone_presence where zone = ?",
     );
-    for (const z of zones) {
+    const configs = db.prepare<[], { config: string }>("select config from zones order by name").all();
+    for (const { config } of configs) {
+      const z = JSON.parse(config) as ZoneConfig;
       const runtime: ZoneRuntime = {
-        policy: {
-          name: z.name,
-          capacity: z.capacity,
-          countVisitorsOnly: z.countVisitorsOnly,
-          antiPassback: z.antiPassback,
-          resetAfterMs: z.resetAfterMs,
-          fullDenies: z.fullDenies,
-        },
+        config: z,
+        policy: policyOf(z),
         count: counts.get(z.name)?.count ?? 0,
         inside: new Map(),
         lanes: new Map(),
@@ -103,31 +138,76 @@ export class PresenceRepo {
       }
       this.zones.set(z.name, runtime);
     }
+    this.index();
+  }
+
+  /** Every zone's settings, by name. */
+  configs(): ZoneConfig[] {
+    return [...this.zones.values()].map((z) => z.config);
   }
 
   /**
-   * What a passage of `plate` through a lane into `zone` would do, on a snapshot (null when the lane has no
-   * zone): for the gate, which then applies the effect in the same tick, and for the dry run, which does not.
-   * `listed`: the list decision allowed the plate.
+   * Create a zone or change its settings (validated by the caller: zoneProblems). The count and who is
+   * inside are kept; applied to the next read at once.
+   */
+  put(config: ZoneConfig, now: number): void {
+    this.beforeManualWrite();
+    this.writeConfig(config, now);
+    const existing = this.zones.get(config.name);
+    if (existing) {
+      existing.config = config;
+      existing.policy = policyOf(config);
+    } else
+      this.zones.set(config.name, {
+        config,
+        policy: policyOf(config),
+        count: 0,
+        inside: new Map(),
+        lanes: new Map(),
+      });
+    this.index();
+  }
+
+  /** Delete a zone with its count and presence rows; its lanes then track nothing. */
+  delete(zone: string): ZoneConfig {
+    const z = this.zoneOf(zone);
+    this.beforeManualWrite();
+    const db = this.store.sqlite;
+    db.transaction(() => {
+      db.prepare("delete from zones where name = ?").run(zone);
+      db.prepare("delete from zone_counts where zone = ?").run(zone);
+      this.removeAll.run(zone);
+    })();
+    this.zones.delete(zone);
+    this.index();
+    return z.config;
+  }
+
+  /**
+   * What a passage of `plate` on a lane would do to the lane's zone, on a snapshot (null when the lane is in
+   * no zone): for the gate, which then applies the effect in the same tick, and for the dry run, which does
+   * not. `listed`: the list decision allowed the plate.
    */
   check(
-    lane: { zone?: string | undefined; direction?: "entry" | "exit" | "both" | undefined },
+    laneId: string,
     plate: string,
     cameraRole: CameraRole | undefined,
     readDirection: ReadDirection | null | undefined,
     listed: boolean,
     now: number,
   ): PresenceCheck | null {
-    const policy = lane.zone === undefined ? undefined : this.policy(lane.zone);
-    if (!policy || lane.zone === undefined) return null;
+    const lane = this.laneZones.get(laneId);
+    const z = lane && this.zones.get(lane.zone);
+    if (!lane || !z) return null;
     const { movement, from } = movementOf(lane.direction, cameraRole, readDirection);
     return assessPassage({
-      policy,
-      state: this.snapshot(lane.zone),
+      policy: z.policy,
+      state: { count: z.count, inside: z.inside },
       plate,
       movement,
       movementFrom: from,
       listed,
+      countsOccupancy: lane.countBy === "decision",
       now,
       formatTime: this.formatTime,
     });
@@ -141,6 +221,29 @@ export class PresenceRepo {
   snapshot(zone: string): ZoneSnapshot {
     const z = this.zoneOf(zone);
     return { count: z.count, inside: z.inside };
+  }
+
+  /**
+   * An input transition: a vehicle that has crossed a counting loop (the loop released) counts into or out
+   * of its zones. Returns the zones whose count changed.
+   */
+  onInput(t: IoTransition): string[] {
+    if (t.kind !== "input" || t.active) return [];
+    const targets = this.loopInputs.get(t.name);
+    if (!targets) return [];
+    const changed: string[] = [];
+    for (const { zone, movement } of targets) {
+      const z = this.zones.get(zone);
+      if (!z) continue;
+      const count = Math.max(0, z.count + (movement === "entry" ? 1 : -1));
+      if (count === z.count) continue;
+      this.beforeManualWrite();
+      z.count = count;
+      this.putCount.run(zone, count, t.wallMs);
+      this.onCount(zone, count, z.policy.capacity ?? null);
+      changed.push(zone);
+    }
+    return changed;
   }
 
   /**
@@ -233,7 +336,37 @@ export class PresenceRepo {
       resetAfterMs: p.resetAfterMs,
       fullDenies: p.fullDenies,
       countVisitorsOnly: p.countVisitorsOnly,
+      lanes: z.config.lanes,
+      loops: z.config.loops,
     };
+  }
+
+  private writeConfig(config: ZoneConfig, now: number): void {
+    this.store.sqlite
+      .prepare(
+        "insert into zones (name, config, created_at, updated_at) values (?, ?, ?, ?) on conflict (name) do update set config = excluded.config, updated_at = excluded.updated_at",
+      )
+      .run(config.name, JSON.stringify(config), now, now);
+  }
+
+  /** Rebuild the lane and loop lookups from the zones' settings. */
+  private index(): void {
+    this.laneZones = new Map();
+    this.loopInputs = new Map();
+    const addLoop = (input: string, zone: string, movement: Movement) => {
+      const list = this.loopInputs.get(input) ?? [];
+      list.push({ zone, movement });
+      this.loopInputs.set(input, list);
+    };
+    for (const { config } of this.zones.values()) {
+      for (const lane of config.lanes) {
+        this.laneZones.set(lane.lane, { zone: config.name, ...lane });
+        const input = this.lanePresenceInput(lane.lane);
+        if (lane.countBy === "loop" && input !== undefined && lane.direction !== "both")
+          addLoop(input, config.name, lane.direction);
+      }
+      for (const loop of config.loops) addLoop(loop.input, config.name, loop.movement);
+    }
   }
 
   private zoneOf(zone: string): ZoneRuntime {

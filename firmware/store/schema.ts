@@ -241,3 +241,27 @@ export const zoneCounts = sqliteTable("zone_counts", {
   count: integer("count").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/**
+ * Zones as managed through the API (`/api/v1/zones`): the policy, the lanes leading into and out of the zone
+ * and the loop inputs that count vehicles, as JSON validated by ZoneConfigSchema. Seeded once from the site file.
+ */
+export const zones = sqliteTable("zones", {
+  name: text("name").primaryKey(),
+  config: text("config").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * Operator approval requests still waiting for an answer (firmware/approvals.ts), so a restart brings them
+ * back to the panel; the row goes when the request is resolved. The id is the event's.
+ */
+export const approvalRequests = sqliteTable("approval_requests", {
+  eventId: integer("event_id").primaryKey(),
+  lane: text("lane").notNull(),
+  plate: text("plate").notNull(),
+  reason: text("reason").notNull(),
+  askedAt: integer("asked_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});

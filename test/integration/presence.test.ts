@@ -19,10 +19,20 @@ function zoneSite(antiPassback: "hard" | "soft", capacity?: number): SiteConfig 
       { name: "lane2.barrier", pin: 18 },
     ],
     inputs: [],
-    zones: [{ name: "Car park", antiPassback, ...(capacity === undefined ? {} : { capacity }) }],
+    zones: [
+      {
+        name: "Car park",
+        antiPassback,
+        ...(capacity === undefined ? {} : { capacity }),
+        lanes: [
+          { lane: "1", direction: "entry" },
+          { lane: "2", direction: "exit" },
+        ],
+      },
+    ],
     lanes: [
-      { id: "1", name: "In", barrierOutput: "lane1.barrier", zone: "Car park", direction: "entry" },
-      { id: "2", name: "Out", barrierOutput: "lane2.barrier", zone: "Car park", direction: "exit" },
+      { id: "1", name: "In", barrierOutput: "lane1.barrier" },
+      { id: "2", name: "Out", barrierOutput: "lane2.barrier" },
     ],
     cameras: [
       { id: "cam-in", protocol: "milesight-http", lane: "1", addresses: ["127.0.0.1"], secret: ENTRY_SECRET },
@@ -207,5 +217,170 @@ describe("soft anti-passback", () => {
     const out = await leave(tc, "KA777");
     expect(out.body.decision).toBe("allow");
     expect(out.body.reason).toContain("KA777 left zone 'Car park' without a recorded entry");
+  });
+});
+
+describe("zones set up through the API", () => {
+  let tc: TestController;
+  // No zone in the site file: every zone here is made through the API. Lane 1 has a presence loop, and an
+  // unbarriered side exit has a counting loop of its own.
+  const site = (): SiteConfig => {
+    const base = zoneSite("hard");
+    return testSite({
+      ...base,
+      zones: [],
+      // No debounce, so a crossing is two transitions at once.
+      inputs: [
+        { name: "lane1.presence", pin: 27, debounceMs: 0 },
+        { name: "side.loop", pin: 22, debounceMs: 0 },
+      ],
+      lanes: [
+        { id: "1", name: "In", barrierOutput: "lane1.barrier", presenceInput: "lane1.presence" },
+        { id: "2", name: "Out", barrierOutput: "lane2.barrier" },
+      ],
+    });
+  };
+  const crossLoop = async (input: string) => {
+    tc.hal.simulateInput?.(input, true);
+    tc.hal.simulateInput?.(input, false);
+  };
+  const yard = `/api/v1/zones/Yard`;
+
+  beforeAll(async () => {
+    tc = await startTestController({ site: site() });
+  });
+  afterAll(async () => {
+    await tc.stop();
+    tc.cleanup();
+  });
+
+  it("creates a zone whose lanes track presence from the next read, audited", async () => {
+    expect((await tc.api("/api/v1/zones")).body.items).toEqual([]);
+    expect((await enter(tc, "AB123CD")).body.reason).not.toContain("zone");
+    const created = await tc.api("/api/v1/zones", {
+      body: {
+        name: "Yard",
+        capacity: 10,
+        antiPassback: "hard",
+        lanes: [
+          { lane: "1", direction: "entry" },
+          { lane: "2", direction: "exit" },
+        ],
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.zone).toMatchObject({
+      name: "Yard",
+      count: 0,
+      capacity: 10,
+      antiPassback: "hard",
+      fullDenies: "visitors",
+      lanes: [
+        { lane: "1", direction: "entry", countBy: "decision" },
+        { lane: "2", direction: "exit", countBy: "decision" },
+      ],
+      loops: [],
+    });
+    const audit = (await tc.api("/api/v1/audit?limit=1")).body.items[0];
+    expect(audit).toMatchObject({ id: created.body.auditId, action: "zone.create", target: "zone:Yard" });
+    expect((await enter(tc, "AB123CD")).body.decision).toBe("allow");
+    expect((await enter(tc, "AB123CD")).body.reason).toMatch(/entered zone 'Yard' at .* \(anti-passback\)$/);
+    expect((await tc.api(yard)).body.count).toBe(1);
+    expect((await tc.api("/api/v1/zones", { body: { name: "Yard" } })).status).toBe(409);
+  });
+
+  it("rejects bad definitions naming each problem, and changes nothing", async () => {
+    const before = (await tc.api(yard)).body;
+    const bad = async (body: object, method: "PUT" | "POST", problem: RegExp) => {
+      const res = await tc.api(method === "PUT" ? yard : "/api/v1/zones", { method, body });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.message).toMatch(problem);
+    };
+    await bad({ lanes: [{ lane: "9" }] }, "PUT", /\/lanes\/0\/lane '9' is not among lanes/);
+    await bad({ capacity: -1 }, "PUT", /capacity/);
+    await bad({ antiPassback: "sometimes" }, "PUT", /antiPassback/);
+    await bad({ resetAfterMs: 10 }, "PUT", /resetAfterMs/);
+    await bad(
+      { lanes: [{ lane: "2", direction: "exit", countBy: "loop" }] },
+      "PUT",
+      /countBy 'loop' needs a presenceInput on lane '2'/,
+    );
+    await bad({ lanes: [{ lane: "1", countBy: "loop" }] }, "PUT", /needs direction 'entry' or 'exit'/);
+    await bad({ loops: [{ input: "nowhere", movement: "exit" }] }, "PUT", /loops\/0\/input 'nowhere'/);
+    await bad(
+      { countVisitorsOnly: true, loops: [{ input: "side.loop", movement: "exit" }] },
+      "PUT",
+      /countVisitorsOnly cannot be used with loop counting/,
+    );
+    await bad(
+      { name: "Other", lanes: [{ lane: "1", direction: "entry" }] },
+      "POST",
+      /lane '1' already belongs to zone 'Yard'/,
+    );
+    expect((await tc.api(yard)).body).toEqual(before);
+    expect((await tc.api("/api/v1/zones")).body.items).toHaveLength(1);
+  });
+
+  it("a change applies to the next read and keeps the count and who is inside", async () => {
+    const changed = await tc.api(yard, {
+      method: "PUT",
+      body: {
+        capacity: 10,
+        antiPassback: "soft",
+        lanes: [
+          { lane: "1", direction: "entry", countBy: "loop" },
+          { lane: "2", direction: "exit" },
+        ],
+        loops: [{ input: "side.loop", movement: "exit" }],
+      },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body.zone).toMatchObject({ count: 1, inside: 1, antiPassback: "soft" });
+    expect((await tc.api("/api/v1/audit?limit=1")).body.items[0]).toMatchObject({
+      action: "zone.update",
+      detail: { from: { antiPassback: "hard" }, to: { antiPassback: "soft" } },
+    });
+    // Soft now: allowed and flagged.
+    expect((await enter(tc, "AB123CD")).body.reason).toContain("soft anti-passback");
+  });
+
+  it("counts vehicles on loops: the entry lane's presence loop and the side exit's loop", async () => {
+    const live = await connectLive(tc.url, tc.token);
+    // Lane 1 is counted by its loop now: a decision alone does not change the count…
+    const passage = async (read: Promise<{ body: { eventId: number } }>) =>
+      (await tc.api(`/api/v1/events/${(await read).body.eventId}`)).body.explanation.presence;
+    // A visitor: denied by the lists, but the site's action opens for it.
+    expect(await passage(enter(tc, "NEW1"))).toMatchObject({ applied: true, effect: { countDelta: 0 } });
+    expect((await tc.api(yard)).body).toMatchObject({ count: 1, inside: 2 });
+    // …the vehicle crossing the loop does (released = passed), and so does a tailgater without a read.
+    await crossLoop("lane1.presence");
+    await crossLoop("lane1.presence");
+    await live.waitFor((m) => m.type === "occupancy" && m.zone === "Yard" && m.count === 3);
+    expect((await tc.api(yard)).body.count).toBe(3);
+    // The side exit's loop counts out; never below zero.
+    for (let i = 0; i < 5; i++) await crossLoop("side.loop");
+    await live.waitFor((m) => m.type === "occupancy" && m.zone === "Yard" && m.count === 0);
+    expect((await tc.api(yard)).body.count).toBe(0);
+    // The exit lane still counts by decision.
+    await crossLoop("lane1.presence");
+    expect(await passage(leave(tc, "NEW1"))).toMatchObject({ applied: true, effect: { countDelta: -1 } });
+    expect((await tc.api(yard)).body).toMatchObject({ count: 0, inside: 1 });
+    await live.close();
+  });
+
+  it("a restart keeps the zone made through the API; a deleted zone stays deleted", async () => {
+    tc = await tc.restart();
+    expect((await tc.api(yard)).body).toMatchObject({ antiPassback: "soft", loops: [{ input: "side.loop" }] });
+    const removed = await tc.api(yard, { method: "DELETE" });
+    expect(removed.body).toMatchObject({ name: "Yard" });
+    expect((await tc.api("/api/v1/audit?limit=1")).body.items[0]).toMatchObject({
+      id: removed.body.auditId,
+      action: "zone.delete",
+      detail: { to: null, from: { name: "Yard" } },
+    });
+    expect((await tc.api(yard)).status).toBe(404);
+    expect((await enter(tc, "NEW1")).body.reason).not.toContain("zone");
+    tc = await tc.restart();
+    expect((await tc.api("/api/v1/zones")).body.items).toEqual([]);
   });
 });

@@ -72,6 +72,41 @@ describe("site configuration", () => {
       ),
     ]);
   });
+
+  it("checks zones: names, lanes in one zone only, loop inputs and what loop counting needs", () => {
+    const problems = problemsOf(() =>
+      parseSite(
+        {
+          outputs: [{ name: "gate", pin: 1 }],
+          inputs: [{ name: "loop", pin: 2 }],
+          lanes: [
+            { id: "1", name: "In", barrierOutput: "gate" },
+            { id: "2", name: "Out", barrierOutput: "gate", presenceInput: "loop" },
+          ],
+          zones: [
+            { name: "A", lanes: [{ lane: "1", direction: "entry", countBy: "loop" }, { lane: "9" }] },
+            { name: "A", lanes: [{ lane: "1" }] },
+            {
+              name: "B",
+              countVisitorsOnly: true,
+              lanes: [{ lane: "2", countBy: "loop" }],
+              loops: [{ input: "missing", movement: "exit" }],
+            },
+          ],
+        },
+        "site.json",
+      ),
+    );
+    expect(problems).toEqual([
+      "/zones/0/lanes/0/countBy 'loop' needs a presenceInput on lane '1'",
+      "/zones/0/lanes/1/lane '9' is not among lanes",
+      "/zones/1/name 'A' is used twice",
+      "/zones/1/lanes/0/lane '1' already belongs to zone 'A'",
+      "/zones/2/countVisitorsOnly cannot be used with loop counting: a loop cannot tell a visitor",
+      "/zones/2/lanes/0/countBy 'loop' needs direction 'entry' or 'exit'",
+      "/zones/2/loops/0/input 'missing' is not among inputs",
+    ]);
+  });
 });
 
 describe("boot configuration", () => {

@@ -67,20 +67,11 @@ export const decideRoutes =
           );
         const at = req.body.at ? Date.parse(req.body.at) : ctx.clock.now();
         const book = ctx.lists.scheduleBook();
-        const lane = ctx.lanes.get(laneId);
         // Never useVisit: a dry run does not use a pass's visit.
         const listDecision = ctx.lists.decide(plate, at, book, { lane: laneId });
         // The zone check on a snapshot: what the passage would do, without changing presence or occupancy.
         const check =
-          (lane &&
-            ctx.presence?.check(
-              lane.config,
-              plate,
-              req.body.direction,
-              null,
-              listDecision.result === "allow",
-              at,
-            )) ??
+          ctx.presence?.check(laneId, plate, req.body.direction, null, listDecision.result === "allow", at) ??
           null;
         const decision = withPresence(listDecision, check);
         const applies = (action: (typeof ctx.site.actions)[number]) =>
