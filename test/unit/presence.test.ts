@@ -118,6 +118,37 @@ describe("assessPassage", () => {
     expect(pass(p, empty, "VIS1T", "entry", T0, false).effect?.countDelta).toBe(1);
   });
 
+  it("a lane counted by its loop: the passage tracks presence but leaves the count to the loop", () => {
+    const p = policy({ capacity: 1, antiPassback: "hard" });
+    const full: ZoneSnapshot = { count: 1, inside: new Map() };
+    const base = { policy: p, plate: "VIS1T", movementFrom: "lane", listed: false, now: T0 } as const;
+    const entry = assessPassage({
+      ...base,
+      state: empty,
+      movement: "entry",
+      countsOccupancy: false,
+      formatTime: hhmm,
+    });
+    expect(entry.effect).toMatchObject({ movement: "entry", countDelta: 0, countAfter: 0 });
+    // The capacity still refuses a visitor at the decision.
+    const refused = assessPassage({
+      ...base,
+      state: full,
+      movement: "entry",
+      countsOccupancy: false,
+      formatTime: hhmm,
+    });
+    expect(refused.veto?.rule).toBe("capacity");
+    const exit = assessPassage({
+      ...base,
+      state: full,
+      movement: "exit",
+      countsOccupancy: false,
+      formatTime: hhmm,
+    });
+    expect(exit.effect).toMatchObject({ countDelta: 0, countAfter: 1 });
+  });
+
   it("an unknown movement changes nothing", () => {
     const c = assessPassage({
       policy: policy(),
