@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createHal } from "../hal/index.js";
 import type { Hal } from "../hal/types.js";
 import { WiegandOutput } from "../hal/wiegand.js";
+import { ActionBindings } from "./actions/bindings.js";
 import { createAction, createNetworkAction, isNetworkAction } from "./actions/registry.js";
 import { loadAdminToken, tokenChecker } from "./api/auth.js";
 import { LiveHub } from "./api/live.js";
@@ -96,6 +97,8 @@ export class Controller {
         site.actions.flatMap((a, i) => (a.schedule === name ? [`site action ${i} (${a.do.type})`] : [])),
       );
       schedules.seed(site.holidayCalendars, site.schedules, clock.now());
+      const actionBindings = new ActionBindings(store, site.actions, log.child({ module: "actions" }));
+      actionBindings.load();
       checkActionSchedules(site, schedules);
       const lists = new ListsRepo(store, schedules, {
         lanes: new Set(site.lanes.map((l) => l.id)),
@@ -226,6 +229,7 @@ export class Controller {
           lanes,
           lists,
           schedules,
+          actions: actionBindings,
           events,
           audit,
           presence,

@@ -1,4 +1,5 @@
 import type { Hal } from "../../hal/types.js";
+import type { ActionBindings } from "../actions/bindings.js";
 import type { Approvals } from "../approvals.js";
 import type { CameraManager } from "../cameras/manager.js";
 import type { SiteConfig } from "../config/site.js";
@@ -21,6 +22,8 @@ export interface ApiContext {
   lanes: ReadonlyMap<string, Lane>;
   lists: ListsRepo;
   schedules: SchedulesRepo;
+  /** The site's actions: enabled and schedule changeable through the API. */
+  actions: ActionBindings;
   events: EventsRepo;
   audit: AuditRepo;
   presence: PresenceRepo;

@@ -18,6 +18,7 @@ import { ConflictError, NotFoundError } from "../store/lists-repo.js";
 import type { Logger } from "../util/log.js";
 import { bearerToken } from "./auth.js";
 import type { ApiContext } from "./context.js";
+import { actionRoutes } from "./routes/actions.js";
 import { approvalRoutes } from "./routes/approvals.js";
 import { auditRoutes } from "./routes/audit.js";
 import { cameraRoutes } from "./routes/cameras.js";
@@ -109,6 +110,7 @@ export async function buildApp(ctx: ApiContext, log: Logger): Promise<App> {
   await app.register(outboxRoutes(ctx), { prefix: "/api/v1" });
   await app.register(decideRoutes(ctx), { prefix: "/api/v1" });
   await app.register(scheduleRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(actionRoutes(ctx), { prefix: "/api/v1" });
   await app.register(zoneRoutes(ctx), { prefix: "/api/v1" });
   await app.register(approvalRoutes(ctx), { prefix: "/api/v1" });
 

@@ -370,7 +370,10 @@ describe("zones set up through the API", () => {
 
   it("a restart keeps the zone made through the API; a deleted zone stays deleted", async () => {
     tc = await tc.restart();
-    expect((await tc.api(yard)).body).toMatchObject({ antiPassback: "soft", loops: [{ input: "side.loop" }] });
+    expect((await tc.api(yard)).body).toMatchObject({
+      antiPassback: "soft",
+      loops: [{ input: "side.loop" }],
+    });
     const removed = await tc.api(yard, { method: "DELETE" });
     expect(removed.body).toMatchObject({ name: "Yard" });
     expect((await tc.api("/api/v1/audit?limit=1")).body.items[0]).toMatchObject({
