@@ -22,6 +22,7 @@ import { type Clock, Gate, systemClock } from "./gate.js";
 import { barrierMessage, createLanes, type Lane } from "./lanes.js";
 import { Outbox } from "./outbox/dispatcher.js";
 import { OutboxRepo } from "./outbox/repo.js";
+import { ApprovalsRepo } from "./store/approvals-repo.js";
 import { AuditRepo } from "./store/audit-repo.js";
 import { CamerasRepo } from "./store/cameras-repo.js";
 import { openStore, type Store } from "./store/db.js";
@@ -82,6 +83,7 @@ export class Controller {
     const store = openStore(options.dataDir);
     let cameras: CameraManager | null = null;
     let outbox: Outbox | null = null;
+    let approvals: Approvals | null = null;
     const wiegand = new Map<string, WiegandOutput>();
     let startedLanes: Lane[] = [];
     try {
@@ -133,12 +135,13 @@ export class Controller {
           zones: presence
             .views(clock.now())
             .map((z) => ({ zone: z.name, count: z.count, capacity: z.capacity })),
-          approvals: approvals.pending(),
+          approvals: approvals?.pending() ?? [],
         }),
         log.child({ module: "live" }),
       );
-      const approvals = new Approvals({
-        config: site.approval,
+      approvals = new Approvals({
+        seed: site.approval,
+        repo: new ApprovalsRepo(store),
         lanes,
         lists,
         events,
@@ -150,6 +153,7 @@ export class Controller {
       });
       startedLanes = [...lanes.values()];
       for (const lane of startedLanes) await lane.start();
+      approvals.start(); // requests stored before a restart; the lanes they may open are started
       const snapshots = new SnapshotWriter(
         join(options.dataDir, "snapshots"),
         store,
@@ -290,6 +294,7 @@ export class Controller {
       controller.wiegand = [...wiegand.values()];
       return controller;
     } catch (err) {
+      approvals?.stop();
       await cameras?.close();
       await outbox?.stop();
       for (const lane of startedLanes) await lane.stop();

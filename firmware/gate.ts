@@ -253,9 +253,14 @@ export class Gate {
       approval: approvals.pendingExplanation(listDecision.reason),
     };
     const row = this.eventRow(arrival, lane, decision, explanation, arrival.receivedAt, null, null);
-    const outcome = this.record(arrival, row, explanation, () => this.deps.events.append(row));
-    approvals.request({ eventId: row.id, lane: lane.id, plate: row.plate, reason: listDecision.reason });
-    return outcome;
+    // Opened once the event is announced; its row is committed in the event's transaction.
+    return this.record(arrival, row, explanation, () =>
+      this.deps.events.append(
+        row,
+        [],
+        approvals.request({ eventId: row.id, lane: lane.id, plate: row.plate, reason: listDecision.reason }),
+      ),
+    );
   }
 
   /**

@@ -1,9 +1,15 @@
 /**
- * Operator approval end to end: a camera's read the site's approval rule catches waits for the operator
- * (live socket, API), and the answer — or the timeout — opens or not, is audited and shows in the event.
- * Real HTTP server on loopback, real SQLite file, sim HAL.
+ * Operator approval end to end: a camera's read the approval rule catches waits for the operator (live
+ * socket, API), and the answer — or the timeout — opens or not, is audited and shows in the event. The rule
+ * is managed through the API, and pending requests survive a restart. Real HTTP server on loopback, real
+ * SQLite file, sim HAL.
  */
+import { cpSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { SiteConfig } from "../../firmware/config/site.js";
+import { systemClock } from "../../firmware/gate.js";
 import type { IoTransition } from "../../hal/types.js";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
 import { connectLive, type LiveClient } from "../helpers/live.js";
@@ -14,14 +20,23 @@ const UNKNOWN = "ZZ111AA";
 
 let tc: TestController;
 let live: LiveClient;
+let site: SiteConfig;
 
 async function start(approval: Record<string, unknown> = {}): Promise<void> {
-  tc = await startTestController({
-    site: testSite({
-      approval: { when: ["not-in-list"], passList: "Allow", ...approval },
-      filters: { repeatWindowMs: 0 },
-    }),
+  site = testSite({
+    approval: { when: ["not-in-list"], passList: "Allow", ...approval },
+    filters: { repeatWindowMs: 0 },
   });
+  tc = await startTestController({ site });
+  live = await connectLive(tc.url, tc.token);
+}
+
+/** Stop the controller and start a new one on the same data (and site), its clock `aheadMs` later. */
+async function restart(aheadMs = 0, dataDir = tc.dataDir): Promise<void> {
+  await live.close();
+  await tc.stop();
+  const clock = { ...systemClock, now: () => Date.now() + aheadMs };
+  tc = await startTestController({ site, dataDir, clock });
   live = await connectLive(tc.url, tc.token);
 }
 
@@ -206,5 +221,153 @@ describe("operator approval", () => {
     expect(res.status).toBe(409);
     expect(activations()).toHaveLength(0);
     expect((await tc.api("/api/v1/approvals")).body.items).toHaveLength(1);
+  });
+});
+
+describe("approval settings through the API", () => {
+  const settings = () => tc.api("/api/v1/approval/settings");
+  const put = (body: unknown) => tc.api("/api/v1/approval/settings", { method: "PUT", body });
+
+  it("starts from the site file, a PUT applies to the next read and is audited, the stored copy wins after a restart", async () => {
+    await start();
+    expect((await settings()).body).toEqual({
+      when: ["not-in-list"],
+      timeoutMs: 60_000,
+      onTimeout: "deny",
+      passList: "Allow",
+      passHours: 8,
+    });
+    const first = await ask();
+
+    // Never ask: the next unknown plate is decided; the pending request keeps its expiry.
+    const off = await put({ when: [] });
+    expect(off.status).toBe(200);
+    expect(off.body).toEqual({ when: [], timeoutMs: 60_000, onTimeout: "deny", passHours: 8 });
+    expect((await settings()).body).toEqual(off.body);
+    const decided = await pushMilesight(tc.url, { plate: "ZZ222BB" }, tc.cameraSecret);
+    expect(decided.body).toMatchObject({ status: "decided", decision: "deny" });
+    expect((await tc.api("/api/v1/approvals")).body.items).toMatchObject([
+      { id: first.id, expiresAt: first.expiresAt },
+    ]);
+
+    const rule = {
+      when: ["not-in-list"],
+      lanes: ["1"],
+      timeoutMs: 30_000,
+      onTimeout: "allow",
+      passList: "Allow",
+      passHours: 2,
+    };
+    expect((await put(rule)).body).toEqual(rule);
+    const second = await ask("ZZ333CC");
+    expect(Date.parse(second.expiresAt) - Date.parse(second.askedAt)).toBe(30_000);
+    expect(second.passHours).toBe(2);
+    const event = (await tc.api(`/api/v1/events/${second.eventId}`)).body;
+    expect(event.explanation.approval).toMatchObject({ timeoutMs: 30_000, onTimeout: "allow" });
+
+    const audits = await auditOf("approval.settings");
+    expect(audits).toHaveLength(2);
+    expect(audits[0]).toMatchObject({ actor: "admin", detail: { before: off.body, after: rule } });
+    expect(audits[1].detail.before).toMatchObject({ when: ["not-in-list"], timeoutMs: 60_000 });
+
+    // The site file still says 60 s, deny, every lane: the API's rule is kept.
+    await restart();
+    expect((await settings()).body).toEqual(rule);
+  });
+
+  it("refuses a bad rule with a 400 naming the field, changing nothing", async () => {
+    await start();
+    const before = (await settings()).body;
+    const cases: [unknown, RegExp][] = [
+      [{ when: ["fuzzy"], lanes: ["1", "9"] }, /\/lanes\/1 '9' is not among the site's lanes/],
+      [{ when: ["fuzzy"], passList: "Nope" }, /\/passList 'Nope' is not a list/],
+      [{ when: ["fuzzy"], passList: "Block" }, /\/passList 'Block' is a block list, not an allow list/],
+      [{ when: ["fuzzy"], timeoutMs: 50 }, /timeoutMs/],
+      [{ when: ["fuzzy"], timeoutMs: 3_600_001 }, /timeoutMs/],
+      [{ when: ["sometimes"] }, /when/],
+      [{ when: ["fuzzy"], bogus: 1 }, /bogus|additional/i],
+    ];
+    for (const [body, message] of cases) {
+      const res = await put(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.message, JSON.stringify(body)).toMatch(message);
+    }
+    expect((await settings()).body).toEqual(before);
+    expect(await auditOf("approval.settings")).toEqual([]);
+    expect((await tc.api("/api/v1/approval/settings", { token: null })).status).toBe(401);
+    expect((await tc.api("/api/v1/approval/settings", { method: "PUT", body: {}, token: null })).status).toBe(
+      401,
+    );
+
+    // Checked against the lists as they are now.
+    const created = await tc.api("/api/v1/lists", { body: { name: "Visitors", kind: "allow" } });
+    expect(created.status).toBe(201);
+    expect((await put({ ...before, passList: "Visitors" })).status).toBe(200);
+  });
+});
+
+describe("pending requests across a restart", () => {
+  it("survive a stop and start (same id and expiry, in the API and the hello) and can be approved after it", async () => {
+    await start();
+    const request = await ask();
+    const old = tc;
+    await restart();
+    // A stopped controller takes no answer: it opens nothing.
+    expect(() => old.controller.approvals.resolve(request.id, { outcome: "approve" }, "admin")).toThrow(
+      /stopping/,
+    );
+    expect((old.hal.history?.() ?? []).filter((t) => t.name === BARRIER && t.active)).toHaveLength(0);
+
+    const { type: _t, ...view } = request;
+    expect((await tc.api("/api/v1/approvals")).body.items).toEqual([view]);
+    expect((await live.waitFor((m) => m.type === "hello")).approvals).toEqual([view]);
+    expect(activations()).toHaveLength(0);
+
+    const res = await tc.api(`/api/v1/approvals/${request.id}`, { body: { outcome: "approve" } });
+    expect(res.status).toBe(200);
+    expect(activations()).toHaveLength(1);
+    const event = (await tc.api(`/api/v1/events/${request.eventId}`)).body;
+    expect(event.decision).toBe("allow");
+    expect(event.reason).toMatch(/^approved by the operator: /);
+
+    // Answered requests do not come back.
+    await restart();
+    expect((await tc.api("/api/v1/approvals")).body.items).toEqual([]);
+    expect((await tc.api(`/api/v1/approvals/${request.id}`, { body: { outcome: "deny" } })).status).toBe(409);
+    expect(activations()).toHaveLength(0);
+  });
+
+  it("one that expired while the controller was down is denied by 'restart', never opened (even with onTimeout allow)", async () => {
+    await start({ onTimeout: "allow", timeoutMs: 1000 });
+    const request = await ask();
+    await restart(5000);
+    expect((await tc.api("/api/v1/approvals")).body.items).toEqual([]);
+    expect((await live.waitFor((m) => m.type === "hello")).approvals).toEqual([]);
+    const event = (await tc.api(`/api/v1/events/${request.eventId}`)).body;
+    expect(event.decision).toBe("deny");
+    expect(event.reason).toMatch(/^the request expired while the controller was stopped, denied: /);
+    expect(event.explanation.approval).toMatchObject({ status: "resolved", outcome: "deny", by: "restart" });
+    expect(await auditOf("approval.deny")).toMatchObject([{ actor: "restart", target: "lane:1" }]);
+    expect((await tc.api(`/api/v1/approvals/${request.id}`, { body: { outcome: "approve" } })).status).toBe(
+      409,
+    );
+    await new Promise((r) => setTimeout(r, 50)); // no timer is left to open it
+    expect(activations()).toHaveLength(0);
+  });
+
+  it("a request committed with its event comes back after a crash (the files as a kill -9 leaves them)", async () => {
+    await start();
+    const request = await ask(); // the push was answered after the event and its request committed
+    const crashed = mkdtempSync(join(tmpdir(), "portcullis-test-"));
+    cpSync(tc.dataDir, crashed, { recursive: true });
+    const original = tc;
+    await restart(0, crashed);
+    original.cleanup();
+
+    const pending = (await tc.api("/api/v1/approvals")).body.items;
+    expect(pending).toMatchObject([{ id: request.id, expiresAt: request.expiresAt }]);
+    const res = await tc.api(`/api/v1/approvals/${request.id}`, { body: { outcome: "approve" } });
+    expect(res.status).toBe(200);
+    expect(activations()).toHaveLength(1);
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { ApprovalSettingsSchema } from "../../approvals.js";
 import type { ApiContext } from "../context.js";
 
 const Approval = Type.Object({
@@ -30,7 +31,7 @@ const Answer = Type.Object(
   { additionalProperties: false },
 );
 
-/** Operator approval requests (firmware/approvals.ts): pending ones, and the operator's answer. */
+/** Operator approval (firmware/approvals.ts): the rule, pending requests, and the operator's answer. */
 export const approvalRoutes =
   (ctx: ApiContext): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -76,6 +77,41 @@ export const approvalRoutes =
         const result = ctx.approvals.resolve(req.params.id, req.body, "admin", req.ip);
         req.log.info({ approval: result.id, outcome: result.outcome, auditId: result.auditId }, "approval");
         return result;
+      },
+    );
+
+    app.get(
+      "/approval/settings",
+      {
+        schema: {
+          summary:
+            "The approval rule in force: the site file's `approval` at first start, afterwards as last set here",
+          response: { 200: ApprovalSettingsSchema },
+        },
+      },
+      async () => ctx.approvals.settings(),
+    );
+
+    app.put(
+      "/approval/settings",
+      {
+        schema: {
+          summary:
+            "Replace the approval rule (omitted fields take their defaults); used for the next read, pending requests keep their expiry. Audited. 400 names the field: out of range, unknown lane, passList not an allow list",
+          body: ApprovalSettingsSchema,
+          response: { 200: ApprovalSettingsSchema },
+        },
+      },
+      async (req) => {
+        const before = ctx.approvals.configure(req.body);
+        ctx.audit.record({
+          at: ctx.clock.now(),
+          actor: "admin",
+          action: "approval.settings",
+          target: "approval",
+          detail: { before, after: req.body, from: req.ip },
+        });
+        return ctx.approvals.settings();
       },
     );
   };
