@@ -9,7 +9,14 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium, type Page, type WebSocketRoute } from "playwright-core";
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Page,
+  type Route,
+  type WebSocketRoute,
+} from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
 import { freePort } from "../sim/free-port.js";
@@ -28,7 +35,7 @@ const CLOSE = "lane1.close";
 /** A serial barrier controller that is not there: its lane shows a fault. */
 const SERIAL_PATH = "/dev/portcullis-e2e-no-such-port";
 /** Every plate these scenarios read, to look for in URLs and the console. */
-const PLATES = /AB123CD|XY999ZZ|QQ ?12|CAM ?4711|PIC ?100[123]|RC ?2024/i;
+const PLATES = /AB123CD|XY999ZZ|QQ ?12|CAM ?4711|PIC ?100[123]|RC ?2024|VIS ?[1-4]0[1-4]|ZN ?100[12]/i;
 const CAM2_SECRET = "second-camera-secret-0123";
 
 /**
@@ -79,6 +86,23 @@ interface ApiEvent {
   plateRaw: string;
   decision: "allow" | "deny";
   reason: string;
+}
+
+interface ApiAudit {
+  id: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  detail: any;
+}
+
+interface ApiZone {
+  name: string;
+  count: number;
+  capacity: number | null;
+  full: boolean;
+  inside: number;
+  antiPassback: string;
 }
 
 function newestMtime(dir: string): number {
@@ -247,6 +271,60 @@ describe("operator panel (browser)", () => {
 
   async function clearLog(p: Page): Promise<void> {
     await p.evaluate("window.__portcullisLog.length = 0");
+  }
+
+  /** A signed-in panel on `site` in a fresh kiosk-sized context, recording its requests and console. */
+  async function openPanel(
+    site: TestController,
+  ): Promise<{ ctx: BrowserContext; p: Page; urls: string[]; logs: string[] }> {
+    const ctx = await browser.newContext({ viewport: { width: 800, height: 480 } });
+    await ctx.addInitScript({ content: RECORDER });
+    await ctx.addInitScript({
+      content: `localStorage.setItem(${JSON.stringify(TOKEN_KEY)}, ${JSON.stringify(site.token)});`,
+    });
+    const p = await ctx.newPage();
+    const urls: string[] = [];
+    const logs: string[] = [];
+    p.on("console", (m) => logs.push(m.text()));
+    p.on("request", (r) => urls.push(r.url()));
+    await p.goto(site.url);
+    await p.locator('[data-testid="link"][data-link="live"]').waitFor({ timeout: 10_000 });
+    return { ctx, p, urls, logs };
+  }
+
+  /** Pushes a Milesight read to `site` as its demo camera and returns the event the controller logged. */
+  async function pushTo(site: TestController, plate: string): Promise<ApiEvent> {
+    const newest = async () =>
+      ((await site.api("/api/v1/events?limit=1")).body.items as ApiEvent[])[0]?.id ?? 0;
+    const before = await newest();
+    const res = await pushMilesight(site.url, { plate }, site.cameraSecret);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ status: "decided" });
+    await expect.poll(newest).toBeGreaterThan(before);
+    return eventAt(site, await newest());
+  }
+
+  async function eventAt(site: TestController, id: number): Promise<ApiEvent> {
+    const res = await site.api(`/api/v1/events/${id}`);
+    expect(res.status).toBe(200);
+    return res.body as ApiEvent;
+  }
+
+  async function auditOf(site: TestController, action: string): Promise<ApiAudit[]> {
+    const res = await site.api("/api/v1/audit?limit=1000");
+    expect(res.status).toBe(200);
+    return (res.body.items as ApiAudit[]).filter((a) => a.action === action);
+  }
+
+  /** Times `output` of `site` went active (sim HAL history). */
+  function pulsesOf(site: TestController, output = BARRIER): number {
+    const history = site.hal.history?.();
+    if (!history) throw new Error("the test controller's HAL has no history() (sim driver expected)");
+    return history.filter((t) => t.name === output && t.kind === "output" && t.active).length;
+  }
+
+  async function idle(site: TestController, output = BARRIER): Promise<void> {
+    await expect.poll(() => site.hal.output(output).active, { timeout: 15_000 }).toBe(false);
   }
 
   function row(p: Page, id: number) {
@@ -818,7 +896,7 @@ describe("operator panel (browser)", () => {
 
     it("fits the kiosk screen with two lanes and the badge, without sideways scrolling", async () => {
       await showView(p, "decisions");
-      await p.getByRole("region", { name: "Lanes" }).evaluate((el) => el.scrollTo(0, 0));
+      await p.getByTestId("side").evaluate((el) => el.scrollTo(0, 0));
       await p.mouse.move(0, 0);
       await p.screenshot({ path: join(SHOTS, "barriers.png") });
       expect(await p.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(800);
@@ -830,5 +908,458 @@ describe("operator panel (browser)", () => {
       await p.screenshot({ path: join(SHOTS, "barriers-1280.png") });
       await p.setViewportSize({ width: 800, height: 480 });
     }, 30_000);
+  });
+  // ---- operator approval: reads on no list wait for the guard ------------------------------------
+
+  describe("operator approval", () => {
+    const PASS_LIST = "Day passes";
+    const TIMEOUT_MS = 120_000;
+    let site: TestController;
+    let ctx: BrowserContext;
+    let p: Page;
+    let urls: string[];
+    let logs: string[];
+
+    beforeAll(async () => {
+      site = await startTestController({
+        site: testSite({
+          // Every read is its own arrival, so a plate can come back at once (the pass test reads one twice).
+          filters: { repeatWindowMs: 0 },
+          approval: { when: ["not-in-list"], timeoutMs: TIMEOUT_MS, passList: PASS_LIST, passHours: 4 },
+          seedLists: [
+            { name: "Allow", kind: "allow", plates: [ALLOWED] },
+            { name: "Block", kind: "block", plates: [BLOCKED] },
+            { name: PASS_LIST, kind: "allow" },
+          ],
+        }),
+      });
+      ({ ctx, p, urls, logs } = await openPanel(site));
+    }, 60_000);
+
+    afterAll(async () => {
+      await ctx?.close();
+      await site?.stop();
+      site?.cleanup();
+    });
+
+    function card(p: Page, id: number) {
+      return p.locator(`[data-testid="approval"][data-id="${id}"]`);
+    }
+
+    async function seconds(c: ReturnType<typeof card>): Promise<number> {
+      return Number(await c.getByTestId("approval-countdown").getAttribute("data-seconds"));
+    }
+
+    /** The event's row shows the controller's (rewritten) decision and reason. */
+    async function expectRowShows(p: Page, event: ApiEvent): Promise<void> {
+      const r = row(p, event.id);
+      await expect.poll(() => r.getAttribute("data-decision"), { timeout: 10_000 }).toBe(event.decision);
+      await expect.poll(async () => (await r.getByTestId("reason").textContent())?.trim()).toBe(event.reason);
+      expect((await r.getByTestId("verdict").textContent())?.trim()).toMatch(
+        event.decision === "allow" ? /Allowed/ : /Denied/,
+      );
+    }
+
+    it("shows a read on no list as a card with plate, reason and countdown; Approve opens once", async () => {
+      await idle(site);
+      await clearLog(p);
+      const before = pulsesOf(site);
+
+      const event = await pushTo(site, "VIS 101");
+      expect(event.decision).toBe("deny");
+      expect(event.reason).toMatch(/^waiting for the operator: VIS101 is not on any list/);
+      const pending = (await site.api("/api/v1/approvals")).body.items as { id: number; reason: string }[];
+      expect(pending.map((r) => r.id)).toEqual([event.id]);
+
+      const c = card(p, event.id);
+      await c.waitFor({ timeout: 10_000 });
+      expect(await p.getByTestId("approval").count()).toBe(1);
+      expect(await c.getByTestId("approval-plate").textContent()).toBe("VIS101");
+      expect(await c.getByTestId("approval-reason").textContent()).toBe(pending[0]?.reason);
+      expect(await c.textContent()).toContain("Lane 1");
+      // The countdown starts near the timeout and runs down.
+      const first = await seconds(c);
+      expect(first).toBeGreaterThan(TIMEOUT_MS / 1000 - 10);
+      expect(first).toBeLessThanOrEqual(TIMEOUT_MS / 1000);
+      expect((await c.getByTestId("approval-countdown").textContent())?.trim()).toBe(`${first} s`);
+      await expect.poll(() => seconds(c), { timeout: 5_000 }).toBeLessThan(first);
+      expect(await c.getByRole("button").evaluateAll((els) => els.map((e) => e.textContent?.trim()))).toEqual(
+        ["Approve", "Approve + pass (4 h)", "Deny"],
+      );
+      // Meanwhile the event list shows the read as denied, waiting.
+      await expectRowShows(p, event);
+      expect(pulsesOf(site)).toBe(before);
+
+      await p.mouse.move(0, 0);
+      await p.screenshot({ path: join(SHOTS, "approval.png") });
+      expect(await p.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(800);
+
+      await c.getByRole("button", { name: "Approve", exact: true }).click();
+      await c.waitFor({ state: "detached", timeout: 10_000 });
+      await expect.poll(() => pulsesOf(site), { timeout: 10_000 }).toBe(before + 1);
+      await idle(site);
+      await p.waitForTimeout(300);
+      expect(pulsesOf(site), "exactly one barrier pulse").toBe(before + 1);
+      await expect.poll(() => lampStates(p, BARRIER), { timeout: 10_000 }).toEqual(["active", "inactive"]);
+
+      const approved = await eventAt(site, event.id);
+      expect(approved.decision).toBe("allow");
+      expect(approved.reason).toMatch(/^approved by the operator: VIS101 is not on any list/);
+      await expectRowShows(p, approved);
+      expect((await site.api("/api/v1/approvals")).body.items).toEqual([]);
+      const audit = (await auditOf(site, "approval.approve")).find((a) => a.detail?.eventId === event.id);
+      expect(audit).toMatchObject({ actor: "admin", target: `lane:${LANE}` });
+      expect(audit?.detail.pulseMs).toBeGreaterThan(0);
+    }, 45_000);
+
+    it("Deny closes the card and opens nothing", async () => {
+      await idle(site);
+      await clearLog(p);
+      const before = pulsesOf(site);
+
+      const event = await pushTo(site, "VIS 202");
+      const c = card(p, event.id);
+      await c.waitFor({ timeout: 10_000 });
+      await c.getByRole("button", { name: "Deny", exact: true }).click();
+      await c.waitFor({ state: "detached", timeout: 10_000 });
+
+      await expect
+        .poll(async () => (await eventAt(site, event.id)).reason)
+        .toMatch(/^denied by the operator: VIS202 is not on any list/);
+      const denied = await eventAt(site, event.id);
+      expect(denied.decision).toBe("deny");
+      await expectRowShows(p, denied);
+      await p.waitForTimeout(500);
+      expect(pulsesOf(site)).toBe(before);
+      expect(await lampStates(p, BARRIER)).toEqual([]);
+      expect(await p.getByTestId("approval").count()).toBe(0);
+      const audit = (await auditOf(site, "approval.deny")).find((a) => a.detail?.eventId === event.id);
+      expect(audit).toMatchObject({ actor: "admin", target: `lane:${LANE}` });
+      expect(audit?.detail.pulseMs).toBeNull();
+    }, 30_000);
+
+    it("Approve + pass opens once and puts the plate on the pass list, so it is let in next time", async () => {
+      const lists = (await site.api("/api/v1/lists")).body.items as { id: number; name: string }[];
+      const passList = lists.find((l) => l.name === PASS_LIST);
+      if (!passList) throw new Error(`no list '${PASS_LIST}'`);
+      const entries = async () =>
+        (await site.api(`/api/v1/lists/${passList.id}/entries`)).body.items as {
+          plate: string;
+          validFrom: string | null;
+          validTo: string | null;
+          description: string | null;
+        }[];
+      expect((await entries()).map((e) => e.plate)).toEqual([]);
+
+      await idle(site);
+      const before = pulsesOf(site);
+      const event = await pushTo(site, "VIS 303");
+      const c = card(p, event.id);
+      await c.waitFor({ timeout: 10_000 });
+      const clickedAt = Date.now();
+      await c.getByRole("button", { name: "Approve + pass (4 h)" }).click();
+      await c.waitFor({ state: "detached", timeout: 10_000 });
+      await expect.poll(() => pulsesOf(site), { timeout: 10_000 }).toBe(before + 1);
+
+      const added = await entries();
+      expect(added.map((e) => e.plate)).toEqual(["VIS303"]);
+      const from = Date.parse(added[0]?.validFrom ?? "");
+      expect(Math.abs(from - clickedAt)).toBeLessThan(30_000);
+      expect(Date.parse(added[0]?.validTo ?? "") - from).toBe(4 * 3_600_000);
+      const approved = await eventAt(site, event.id);
+      expect(approved.decision).toBe("allow");
+      expect(approved.reason).toMatch(/^approved by the operator with a pass for 4 h: /);
+      await expectRowShows(p, approved);
+      const audit = (await auditOf(site, "approval.approve-pass")).find(
+        (a) => a.detail?.eventId === event.id,
+      );
+      expect(audit).toMatchObject({ actor: "admin", detail: { pass: { listId: passList.id } } });
+
+      // The pass is in force: the same car is let in without asking.
+      await idle(site);
+      const next = await pushTo(site, "VIS 303");
+      expect(next.decision).toBe("allow");
+      expect(next.reason).toContain(`allow list '${PASS_LIST}'`);
+      await expectRowShows(p, next);
+      await expect.poll(() => pulsesOf(site), { timeout: 10_000 }).toBe(before + 2);
+      expect(await p.getByTestId("approval").count()).toBe(0);
+    }, 45_000);
+
+    it("an unanswered request times out: the card goes by itself and the read stays denied", async () => {
+      const quick = await startTestController({
+        site: testSite({ approval: { when: ["not-in-list"], timeoutMs: 2500 } }),
+      });
+      const panel = await openPanel(quick);
+      try {
+        const before = pulsesOf(quick);
+        const event = await pushTo(quick, "VIS 404");
+        const c = card(panel.p, event.id);
+        await c.waitFor({ timeout: 10_000 });
+        expect(await seconds(c)).toBeLessThanOrEqual(3);
+        // No pass list on this site: no pass button.
+        expect(
+          await c.getByRole("button").evaluateAll((els) => els.map((e) => e.textContent?.trim())),
+        ).toEqual(["Approve", "Deny"]);
+
+        await c.waitFor({ state: "detached", timeout: 10_000 });
+        const timedOut = await eventAt(quick, event.id);
+        expect(timedOut.decision).toBe("deny");
+        expect(timedOut.reason).toMatch(
+          /^no operator answer within 2\.5 s, denied: VIS404 is not on any list/,
+        );
+        await expectRowShows(panel.p, timedOut);
+        expect(pulsesOf(quick)).toBe(before);
+        const audit = (await auditOf(quick, "approval.deny")).find((a) => a.detail?.eventId === event.id);
+        expect(audit?.actor).toBe("timeout");
+        expect(panel.urls.filter((u) => PLATES.test(decodeURIComponent(u)))).toEqual([]);
+        expect(panel.logs.filter((l) => PLATES.test(l))).toEqual([]);
+      } finally {
+        await panel.ctx.close();
+        await quick.stop();
+        quick.cleanup();
+      }
+    }, 45_000);
+
+    it("keeps the plates of approval requests out of URLs and the console", () => {
+      expect(urls.some((u) => /\/api\/v1\/events\/\d+\/images$/.test(u))).toBe(true);
+      expect(urls.filter((u) => PLATES.test(decodeURIComponent(u)))).toEqual([]);
+      expect(logs.filter((l) => PLATES.test(l))).toEqual([]);
+    });
+  });
+
+  // ---- zones: occupancy and anti-passback ---------------------------------------------------------
+
+  describe("zones", () => {
+    const ZONE = "Car park";
+    const YARD = "Staff yard";
+    let site: TestController;
+    let ctx: BrowserContext;
+    let p: Page;
+    let urls: string[];
+    let logs: string[];
+
+    beforeAll(async () => {
+      site = await startTestController({
+        site: testSite({
+          filters: { repeatWindowMs: 0 },
+          lanes: [{ id: LANE, name: "Entrance", barrierOutput: BARRIER, presenceInput: PRESENCE }],
+          zones: [
+            { name: ZONE, capacity: 2, antiPassback: "hard", lanes: [{ lane: LANE, direction: "entry" }] },
+            { name: YARD },
+          ],
+          seedLists: [
+            { name: "Allow", kind: "allow", plates: ["ZN 1001", "ZN 1002"] },
+            { name: "Block", kind: "block", plates: [BLOCKED] },
+          ],
+        }),
+      });
+      ({ ctx, p, urls, logs } = await openPanel(site));
+    }, 60_000);
+
+    afterAll(async () => {
+      await ctx?.close();
+      await site?.stop();
+      site?.cleanup();
+    });
+
+    function zoneCard(name: string) {
+      return p.locator(`[data-testid="zone"][data-zone="${name}"]`);
+    }
+
+    async function zonesApi(): Promise<ApiZone[]> {
+      const res = await site.api("/api/v1/zones");
+      expect(res.status).toBe(200);
+      return res.body.items as ApiZone[];
+    }
+
+    async function zoneApi(name: string): Promise<ApiZone | undefined> {
+      return (await zonesApi()).find((z) => z.name === name);
+    }
+
+    async function text(l: ReturnType<Page["locator"]>): Promise<string> {
+      return ((await l.textContent()) ?? "").replace(/\s+/g, " ").trim();
+    }
+
+    /** The card shows `count` (of the capacity), full or not, and `inside` plates marked inside. */
+    async function expectCard(name: string, want: { count: number; full: boolean; inside: number }) {
+      const card = zoneCard(name);
+      await card.and(p.locator(`[data-count="${want.count}"][data-full="${want.full}"]`)).waitFor({
+        timeout: 10_000,
+      });
+      const zone = await zoneApi(name);
+      expect(zone).toMatchObject({ count: want.count, full: want.full });
+      const occupancy = await text(card.getByTestId("zone-occupancy"));
+      expect(occupancy).toBe(`Occupancy: ${want.count} / ${zone?.capacity}${want.full ? " Full" : ""}`);
+      await expect
+        .poll(() => card.getByTestId("zone-inside").getAttribute("data-inside"), { timeout: 10_000 })
+        .toBe(String(want.inside));
+      expect(await text(card.getByTestId("zone-inside"))).toBe(
+        `${want.inside} plate${want.inside === 1 ? "" : "s"} inside`,
+      );
+      expect((await zoneApi(name))?.inside).toBe(want.inside);
+    }
+
+    it("shows each zone: occupancy, anti-passback mode and plates inside; no section without zones", async () => {
+      const zones = await zonesApi();
+      await zoneCard(ZONE).waitFor({ timeout: 10_000 });
+      expect(
+        await p
+          .locator('[data-testid="zone"]')
+          .evaluateAll((els) => els.map((e) => e.getAttribute("data-zone"))),
+      ).toEqual(zones.map((z) => z.name));
+
+      const car = zoneCard(ZONE);
+      expect(await car.getByRole("heading").textContent()).toBe(ZONE);
+      await expectCard(ZONE, { count: 0, full: false, inside: 0 });
+      expect(await car.getByTestId("zone-apb").getAttribute("data-mode")).toBe("hard");
+      expect(await text(car.getByTestId("zone-apb"))).toBe("Anti-passback: hard");
+      expect(await car.getByTestId("zone-full").count()).toBe(0);
+      expect(await car.getByTestId("zone-reset").count()).toBe(1);
+
+      // Unlimited, anti-passback off: just the count, nothing to reset.
+      const yard = zoneCard(YARD);
+      expect(await text(yard.getByTestId("zone-occupancy"))).toBe("Occupancy: 0");
+      expect(await text(yard.getByTestId("zone-apb"))).toBe("Anti-passback off");
+      expect(await yard.getByTestId("zone-inside").count()).toBe(0);
+      expect(await yard.getByTestId("zone-reset").count()).toBe(0);
+      expect(await yard.getByTestId("zone-correct").count()).toBe(1);
+
+      // The demo site of the first scenarios has no zones: the panel asked, and shows no section.
+      expect(requestUrls.some((u) => new URL(u).pathname === "/api/v1/zones")).toBe(true);
+      expect((await api<{ items: unknown[] }>("/api/v1/zones")).items).toEqual([]);
+      expect(await page.getByTestId("zones").count()).toBe(0);
+    }, 30_000);
+
+    it("counts an allowed entry live over the socket, then turns full at capacity", async () => {
+      // GET /zones is held: the new count can only arrive over the live socket.
+      const held: Route[] = [];
+      await ctx.route("**/api/v1/zones", (route) => {
+        held.push(route);
+      });
+      try {
+        const event = await pushTo(site, "ZN 1001");
+        expect(event.decision).toBe("allow");
+        const car = zoneCard(ZONE);
+        await car.and(p.locator('[data-count="1"]')).waitFor({ timeout: 10_000 });
+        expect(await text(car.getByTestId("zone-occupancy"))).toBe("Occupancy: 1 / 2");
+        expect(await car.getAttribute("data-full")).toBe("false");
+        expect((await zoneApi(ZONE))?.count).toBe(1);
+      } finally {
+        await ctx.unroute("**/api/v1/zones");
+        for (const route of held) await route.continue();
+      }
+      // Plates inside are not announced: the panel fetches them after the change.
+      await expectCard(ZONE, { count: 1, full: false, inside: 1 });
+
+      const second = await pushTo(site, "ZN 1002");
+      expect(second.decision).toBe("allow");
+      await expectCard(ZONE, { count: 2, full: true, inside: 2 });
+      const car = zoneCard(ZONE);
+      expect(await text(car.getByTestId("zone-full-note"))).toBe("Full: visitors are refused");
+      // The other zone is untouched.
+      expect(await zoneCard(YARD).getAttribute("data-count")).toBe("0");
+
+      /** Nothing sticks out of the zone cards, their buttons included. */
+      const fits = async () => {
+        expect(await p.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(
+          p.viewportSize()?.width ?? 0,
+        );
+        const boxes = p.locator('[data-testid="zone"], [data-testid="zone"] button');
+        const overflowing = await boxes.evaluateAll((els) =>
+          els.filter((el) => el.scrollWidth > el.clientWidth).map((el) => el.textContent?.trim()),
+        );
+        expect(overflowing).toEqual([]);
+      };
+      await car.scrollIntoViewIfNeeded();
+      await p.mouse.move(0, 0);
+      await p.screenshot({ path: join(SHOTS, "zones.png") });
+      await fits();
+      await p.setViewportSize({ width: 1280, height: 800 });
+      await p.screenshot({ path: join(SHOTS, "zones-1280.png") });
+      await fits();
+      await p.setViewportSize({ width: 800, height: 480 });
+    }, 45_000);
+
+    it("corrects the count behind a confirmation that needs a reason; shown, stored and audited", async () => {
+      const car = zoneCard(ZONE);
+      const dialog = p.getByTestId("confirm-count");
+      const yes = p.getByTestId("confirm-count-yes");
+      const corrections = async () => (await auditOf(site, "occupancy.correct")).length;
+      expect(await corrections()).toBe(0);
+
+      // Cancel sends nothing.
+      await car.getByTestId("zone-correct").click();
+      await dialog.waitFor();
+      expect(await dialog.getByTestId("zone-count-input").inputValue()).toBe("2");
+      await dialog.getByTestId("zone-count-input").fill("1");
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+      await dialog.waitFor({ state: "detached" });
+      expect((await zoneApi(ZONE))?.count).toBe(2);
+      expect(await corrections()).toBe(0);
+
+      // The reason is required, and the count must be a whole number from 0.
+      await car.getByTestId("zone-correct").click();
+      await dialog.waitFor();
+      expect(await text(dialog.locator("h2"))).toBe(`Correct the count of ${ZONE}`);
+      expect(await dialog.textContent()).toContain("It shows 2 / 2 now.");
+      await dialog.getByTestId("zone-count-input").fill("1");
+      expect(await yes.isDisabled()).toBe(true);
+      await dialog.getByTestId("zone-reason-input").fill("e2e: one car left by the side gate");
+      expect(await yes.isDisabled()).toBe(false);
+      await dialog.getByTestId("zone-count-input").fill("-1");
+      expect(await yes.isDisabled()).toBe(true);
+      await dialog.getByTestId("zone-count-input").fill("1");
+      expect(await yes.isDisabled()).toBe(false);
+      await p.mouse.move(0, 0);
+      await p.screenshot({ path: join(SHOTS, "zone-correct.png") });
+      await yes.click();
+      await dialog.waitFor({ state: "detached" });
+
+      await expectCard(ZONE, { count: 1, full: false, inside: 2 });
+      await expect.poll(() => text(car.getByTestId("zone-feedback"))).toBe("Count corrected: 2 → 1");
+      expect(await car.getByTestId("zone-full").count()).toBe(0);
+      const audit = await auditOf(site, "occupancy.correct");
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({
+        actor: "admin",
+        target: `zone:${ZONE}`,
+        detail: { from: 2, to: 1, reason: "e2e: one car left by the side gate" },
+      });
+    }, 30_000);
+
+    it("Reset anti-passback forgets the plates inside, so a refused car is let in again", async () => {
+      const car = zoneCard(ZONE);
+      // ZN 1001 is inside: hard anti-passback refuses a second entry, and the count stays.
+      const refused = await pushTo(site, "ZN 1001");
+      expect(refused.decision).toBe("deny");
+      expect(refused.reason).toMatch(/anti-passback/);
+      await p.waitForTimeout(300);
+      expect(await car.getAttribute("data-count")).toBe("1");
+
+      const dialog = p.getByTestId("confirm-reset");
+      await car.getByTestId("zone-reset").click();
+      await dialog.waitFor();
+      expect(await dialog.textContent()).toContain("(2 now)");
+      await dialog.getByTestId("confirm-reset-yes").click();
+      await dialog.waitFor({ state: "detached" });
+      await expect
+        .poll(() => text(car.getByTestId("zone-feedback")))
+        .toBe("Anti-passback reset: 2 plates forgotten");
+      await expectCard(ZONE, { count: 1, full: false, inside: 0 });
+      const audit = await auditOf(site, "presence.reset-all");
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({ actor: "admin", target: `zone:${ZONE}`, detail: { removed: 2 } });
+
+      await idle(site);
+      const again = await pushTo(site, "ZN 1001");
+      expect(again.decision).toBe("allow");
+      await expectCard(ZONE, { count: 2, full: true, inside: 1 });
+    }, 45_000);
+
+    it("keeps plates out of the zone requests and the console", () => {
+      expect(urls.some((u) => new URL(u).pathname.startsWith("/api/v1/zones/"))).toBe(true);
+      expect(urls.filter((u) => PLATES.test(decodeURIComponent(u)))).toEqual([]);
+      expect(logs.filter((l) => PLATES.test(l))).toEqual([]);
+    });
   });
 });

@@ -25,7 +25,7 @@ export class UnauthorizedError extends ApiError {
 
 export interface RequestOptions {
   token?: string | null;
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "PUT" | "DELETE";
   body?: unknown;
   timeoutMs?: number;
 }

@@ -18,6 +18,8 @@ import type {
   LiveMessage,
   OutboxTarget,
   OutboxTargetState,
+  Zone,
+  ZoneCount,
 } from "./types.js";
 
 export const MAX_EVENTS = 50;
@@ -450,6 +452,71 @@ export function addApproval(
   return [...current.filter((r) => r.id !== request.id), request].sort((a, b) => a.id - b.id);
 }
 
+const ANTI_PASSBACK: readonly string[] = ["off", "soft", "hard"] satisfies Zone["antiPassback"][];
+const FULL_DENIES: readonly string[] = ["visitors", "all", "none"] satisfies Zone["fullDenies"][];
+
+const capacityOf = (v: unknown): number | null => (isCount(v) ? v : null);
+const isFull = (count: number, capacity: number | null): boolean => capacity !== null && count >= capacity;
+
+/**
+ * One zone of GET /zones, only the fields the panel uses (newer controllers send more, e.g. `lanes`); null
+ * without a name and a count. A policy value this panel does not know reads as `unknown`.
+ */
+export function zoneOf(v: unknown): Zone | null {
+  if (!isObject(v) || typeof v.name !== "string" || v.name === "" || !isCount(v.count)) return null;
+  const capacity = capacityOf(v.capacity);
+  return {
+    name: v.name,
+    count: v.count,
+    capacity,
+    full: typeof v.full === "boolean" ? v.full : isFull(v.count, capacity),
+    inside: isCount(v.inside) ? v.inside : 0,
+    antiPassback:
+      typeof v.antiPassback === "string" && ANTI_PASSBACK.includes(v.antiPassback)
+        ? (v.antiPassback as Zone["antiPassback"])
+        : "unknown",
+    resetAfterMs: isCount(v.resetAfterMs) ? v.resetAfterMs : null,
+    fullDenies:
+      typeof v.fullDenies === "string" && FULL_DENIES.includes(v.fullDenies)
+        ? (v.fullDenies as Zone["fullDenies"])
+        : "unknown",
+    countVisitorsOnly: v.countVisitorsOnly === true,
+  };
+}
+
+/** GET /zones: the whole set in the controller's order, malformed items dropped. */
+export function zonesOf(items: unknown): Zone[] {
+  if (!Array.isArray(items)) return [];
+  return items.map(zoneOf).filter((z): z is Zone => z !== null);
+}
+
+/** An `occupancy` message or an item of the hello's `zones`; null when malformed. */
+export function zoneCountOf(v: unknown): ZoneCount | null {
+  if (!isObject(v) || typeof v.zone !== "string" || v.zone === "" || !isCount(v.count)) return null;
+  return { zone: v.zone, count: v.count, capacity: capacityOf(v.capacity) };
+}
+
+/**
+ * A live count: the zone's count and capacity, and whether it is full. A zone the panel does not know yet
+ * (the REST list has not answered) is left to that list. Returns `current` itself when nothing changed.
+ */
+export function applyZoneCount(current: readonly Zone[], update: ZoneCount): readonly Zone[] {
+  const zone = current.find((z) => z.name === update.zone);
+  if (!zone || (zone.count === update.count && zone.capacity === update.capacity)) return current;
+  const next: Zone = {
+    ...zone,
+    count: update.count,
+    capacity: update.capacity,
+    full: isFull(update.count, update.capacity),
+  };
+  return current.map((z) => (z === zone ? next : z));
+}
+
+/** "57 / 120", or "57" for a zone without a capacity. */
+export function occupancyText(zone: Pick<Zone, "count" | "capacity">): string {
+  return zone.capacity === null ? String(zone.count) : `${zone.count} / ${zone.capacity}`;
+}
+
 /** Parse one socket frame; null for anything malformed or of a type this panel does not know. */
 export function parseMessage(data: unknown): LiveMessage | null {
   if (typeof data !== "string") return null;
@@ -472,7 +539,14 @@ export function parseMessage(data: unknown): LiveMessage | null {
         ...(Array.isArray(msg.approvals)
           ? { approvals: msg.approvals.map(approvalOf).filter((a): a is ApprovalRequest => a !== null) }
           : {}),
+        ...(Array.isArray(msg.zones)
+          ? { zones: msg.zones.map(zoneCountOf).filter((z): z is ZoneCount => z !== null) }
+          : {}),
       };
+    case "occupancy": {
+      const update = zoneCountOf(msg);
+      return update ? { type: "occupancy", ...update } : null;
+    }
     case "approval": {
       const request = approvalOf(msg);
       return request ? { type: "approval", ...request } : null;

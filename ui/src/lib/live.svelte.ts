@@ -1,7 +1,7 @@
 /**
  * The live view of the controller: lanes and their barriers, I/O states, cameras, integrations (outbox
- * targets) and recent decisions, fed by the REST API on start and by the /api/v1/live WebSocket afterwards.
- * One instance per signed-in session.
+ * targets), zones (occupancy, anti-passback) and recent decisions, fed by the REST API on start and by the
+ * /api/v1/live WebSocket afterwards. One instance per signed-in session.
  */
 import { ApiError, apiBlob, apiRequest, apiUrl, errorText, UnauthorizedError } from "./api";
 import {
@@ -13,6 +13,7 @@ import {
   applyHelloCameras,
   applyIo,
   applyOutboxTarget,
+  applyZoneCount,
   backoffDelay,
   lanesOf,
   MAX_EVENTS,
@@ -20,6 +21,8 @@ import {
   outboxTargetsOf,
   parseMessage,
   showableImages,
+  zoneOf,
+  zonesOf,
 } from "./live-logic";
 import type {
   ApprovalOutcome,
@@ -35,6 +38,8 @@ import type {
   Lane,
   OpenResult,
   OutboxTarget,
+  Zone,
+  ZoneCount,
 } from "./types";
 
 export type LinkState = "connecting" | "live" | "reconnecting" | "stopped";
@@ -48,6 +53,13 @@ const CLOSE_AUTH_FAILED = 4401;
  */
 const OUTBOX_AFTER_DECISION_MS = 1_500;
 const OUTBOX_WHILE_PENDING_MS = 15_000;
+/**
+ * Counts arrive live (`occupancy`); the rest of a zone does not: how many plates are marked inside (after a
+ * decision or a count the zones are fetched again shortly; plates are also forgotten `resetAfterMs` after they
+ * entered), and zones created, changed or deleted through the API (fetched again every so often).
+ */
+const ZONES_AFTER_CHANGE_MS = 1_000;
+const ZONES_EVERY_MS = 60_000;
 
 export class LiveStore {
   lanes = $state.raw<readonly Lane[]>([]);
@@ -60,6 +72,8 @@ export class LiveStore {
   outboxAvailable = $state<boolean | null>(null);
   /** Pending operator approval requests, oldest first. */
   approvals = $state.raw<ApprovalRequest[]>([]);
+  /** Zones in the controller's order; empty when it has none (or is too old to have any). */
+  zones = $state.raw<readonly Zone[]>([]);
   link = $state<LinkState>("connecting");
   /** Epoch ms of the next reconnect attempt while reconnecting. */
   retryAt = $state<number | null>(null);
@@ -82,6 +96,17 @@ export class LiveStore {
   #outboxTimer: ReturnType<typeof setTimeout> | undefined;
   /** Epoch ms the outbox timer fires at. */
   #outboxDue = 0;
+  #zonesLoading = false;
+  #zonesAgain = false;
+  /** False once the controller answered 404 (no zones API): nothing is fetched again. */
+  #zonesApi = true;
+  #zonesTimer: ReturnType<typeof setTimeout> | undefined;
+  #zonesDue = 0;
+  /**
+   * Live counts received while GET /zones is under way. The reply may predate them: they are laid over it.
+   * Null when no request is under way.
+   */
+  #countsDuringLoad: Map<string, ZoneCount> | null = null;
 
   constructor(token: string, onUnauthorized: () => void) {
     this.#token = token;
@@ -93,6 +118,7 @@ export class LiveStore {
     window.addEventListener("online", this.#retryNow);
     void this.#loadSnapshot();
     void this.#loadOutbox();
+    void this.#loadZones();
     this.#connect();
   }
 
@@ -103,6 +129,7 @@ export class LiveStore {
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#helloTimer);
     clearTimeout(this.#outboxTimer);
+    clearTimeout(this.#zonesTimer);
     const ws = this.#ws;
     this.#ws = null;
     if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, "panel closed");
@@ -186,6 +213,45 @@ export class LiveStore {
     this.approvals = this.approvals.filter((r) => r.id !== id);
   }
 
+  /**
+   * Set a zone's count by hand (audited by the controller). The reply's zone is shown at once; returns the
+   * count before. Throws ApiError with the controller's message on failure.
+   */
+  async correctZoneCount(name: string, count: number, reason: string): Promise<{ from: number }> {
+    const res = await this.#zoneRequest<{ zone?: unknown; from?: unknown }>(
+      `api/v1/zones/${encodeURIComponent(name)}/occupancy`,
+      "PUT",
+      { count, reason },
+    );
+    const zone = zoneOf(res?.zone);
+    if (zone && !this.#stopped) this.zones = this.zones.map((z) => (z.name === zone.name ? zone : z));
+    this.#refreshZonesIn(ZONES_AFTER_CHANGE_MS);
+    return { from: typeof res?.from === "number" ? res.from : Number.NaN };
+  }
+
+  /**
+   * Forget every plate marked inside the zone (manual anti-passback reset, audited by the controller).
+   * Returns how many were inside.
+   */
+  async resetZonePresence(name: string): Promise<{ removed: number }> {
+    const res = await this.#zoneRequest<{ removed?: unknown }>(
+      `api/v1/zones/${encodeURIComponent(name)}/presence`,
+      "DELETE",
+    );
+    if (!this.#stopped) this.zones = this.zones.map((z) => (z.name === name ? { ...z, inside: 0 } : z));
+    this.#refreshZonesIn(ZONES_AFTER_CHANGE_MS);
+    return { removed: typeof res?.removed === "number" ? res.removed : Number.NaN };
+  }
+
+  async #zoneRequest<T>(path: string, method: "PUT" | "DELETE", body?: unknown): Promise<T> {
+    try {
+      return await apiRequest<T>(path, { token: this.#token, method, body });
+    } catch (err) {
+      this.#checkAuth(err);
+      throw err;
+    }
+  }
+
   /** Skip the backoff wait (the "Retry now" control, or the browser coming back online). */
   #retryNow = (): void => {
     if (this.#stopped || this.link !== "reconnecting" || this.#ws) return;
@@ -265,6 +331,65 @@ export class LiveStore {
     }, ms);
   }
 
+  /**
+   * The zones. One request at a time; a refresh asked for meanwhile runs once this one is done. Live counts
+   * that arrive while it is under way win over the reply. A controller without zones (404) hides them.
+   */
+  async #loadZones(): Promise<void> {
+    if (!this.#zonesApi) return;
+    if (this.#zonesLoading) {
+      this.#zonesAgain = true;
+      return;
+    }
+    this.#zonesLoading = true;
+    this.#countsDuringLoad = new Map();
+    clearTimeout(this.#zonesTimer);
+    this.#zonesDue = 0;
+    try {
+      const res = await apiRequest<Items<unknown>>("api/v1/zones", { token: this.#token });
+      if (this.#stopped) return;
+      let zones: readonly Zone[] = zonesOf(res?.items);
+      for (const update of this.#countsDuringLoad.values()) zones = applyZoneCount(zones, update);
+      this.zones = zones;
+    } catch (err) {
+      this.#checkAuth(err);
+      if (err instanceof ApiError && err.status === 404) {
+        this.#zonesApi = false;
+        this.zones = [];
+      }
+    } finally {
+      this.#zonesLoading = false;
+      this.#countsDuringLoad = null;
+    }
+    if (this.#stopped) return;
+    if (this.#zonesAgain) {
+      this.#zonesAgain = false;
+      void this.#loadZones();
+    } else {
+      this.#refreshZonesIn(ZONES_EVERY_MS);
+    }
+  }
+
+  /** Fetch the zones again within `ms` (an earlier refresh already planned stays). */
+  #refreshZonesIn(ms: number): void {
+    if (this.#stopped || !this.#zonesApi) return;
+    const due = Date.now() + ms;
+    if (this.#zonesDue !== 0 && this.#zonesDue <= due) return;
+    clearTimeout(this.#zonesTimer);
+    this.#zonesDue = due;
+    this.#zonesTimer = setTimeout(() => {
+      this.#zonesDue = 0;
+      void this.#loadZones();
+    }, ms);
+  }
+
+  /** A live count (a message or the hello): shown at once; a zone not known yet has the list fetched. */
+  #applyCount(update: ZoneCount): void {
+    this.#countsDuringLoad?.set(update.zone, update);
+    if (this.zones.some((z) => z.name === update.zone)) this.zones = applyZoneCount(this.zones, update);
+    else if (!this.#zonesLoading) void this.#loadZones();
+  }
+
   async #reloadEvents(): Promise<void> {
     try {
       const res = await apiRequest<Items<DecisionEvent>>(`api/v1/events?limit=${MAX_EVENTS}`, {
@@ -339,12 +464,14 @@ export class LiveStore {
           for (const item of msg.io) applyIo(this.io, item);
           if (msg.cameras) this.cameras = applyHelloCameras(this.cameras, msg.cameras);
           if (msg.approvals) this.approvals = msg.approvals;
+          for (const update of msg.zones ?? []) this.#applyCount(update);
           this.link = "live";
           this.problem = null;
           // Decisions made while the socket was down are only in the log: fetch them.
           if (reconnected) {
             void this.#reloadEvents();
             void this.#loadOutbox();
+            void this.#loadZones();
           }
           if (this.cameras.some((c) => c.lane === null)) void this.#loadCameraInfo();
           break;
@@ -357,6 +484,8 @@ export class LiveStore {
           this.arrivedLive.add(msg.event.id);
           this.events = mergeEvents(this.events, [msg.event]);
           if (this.outbox.length > 0) this.#refreshOutboxIn(OUTBOX_AFTER_DECISION_MS);
+          // A passage may have marked a plate inside (or out): that is not announced by itself.
+          if (this.zones.length > 0) this.#refreshZonesIn(ZONES_AFTER_CHANGE_MS);
           break;
         case "approval": {
           const { type: _type, ...request } = msg;
@@ -371,6 +500,10 @@ export class LiveStore {
           break;
         case "barrier":
           this.lanes = applyBarrier(this.lanes, msg);
+          break;
+        case "occupancy":
+          this.#applyCount({ zone: msg.zone, count: msg.count, capacity: msg.capacity });
+          this.#refreshZonesIn(ZONES_AFTER_CHANGE_MS);
           break;
         case "outbox":
           this.outbox = applyOutboxTarget(this.outbox, msg.target);

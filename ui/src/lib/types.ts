@@ -189,6 +189,35 @@ export interface ApprovalRequest {
 
 export type ApprovalOutcome = "approve" | "approve-pass" | "deny";
 
+/** `unknown`: the controller sent a mode this panel does not know. */
+export type AntiPassback = "off" | "soft" | "hard" | "unknown";
+
+/** A zone of GET /zones (only the fields the panel uses; newer controllers may send more). */
+export interface Zone {
+  name: string;
+  /** Vehicles inside: entries − exits of passages the barrier opened for. */
+  count: number;
+  /** Null: unlimited. */
+  capacity: number | null;
+  /** The count has reached the capacity (the panel works it out again after each live count). */
+  full: boolean;
+  /** Plates marked inside for anti-passback, not yet forgotten. */
+  inside: number;
+  antiPassback: AntiPassback;
+  /** A plate marked inside is forgotten this long after it entered; null when not sent. */
+  resetAfterMs: number | null;
+  /** Who is refused entry while full (`unknown`: a value this panel does not know). */
+  fullDenies: "visitors" | "all" | "none" | "unknown";
+  countVisitorsOnly: boolean;
+}
+
+/** An `occupancy` socket message, and each item of the hello's `zones`. */
+export interface ZoneCount {
+  zone: string;
+  count: number;
+  capacity: number | null;
+}
+
 export type LiveMessage =
   /** `cameras` is null when the controller sent none (an older controller). */
   | {
@@ -198,7 +227,10 @@ export type LiveMessage =
       cameras: CameraStatus[] | null;
       /** Pending approval requests; absent from a controller without operator approval. */
       approvals?: ApprovalRequest[];
+      /** Each zone's count; absent from a controller without zones. */
+      zones?: ZoneCount[];
     }
+  | ({ type: "occupancy" } & ZoneCount)
   | ({ type: "approval" } & ApprovalRequest)
   | { type: "approval-resolved"; id: number }
   | { type: "camera"; camera: CameraStatus }
