@@ -22,6 +22,7 @@ import type { Clock, Explanation } from "./gate.js";
 import type { Lane } from "./lanes.js";
 import type { ApprovalRequestRow, ApprovalsRepo } from "./store/approvals-repo.js";
 import type { AuditRepo } from "./store/audit-repo.js";
+import type { PresenceRepo } from "./store/presence-repo.js";
 import type { EventsRepo } from "./store/events-repo.js";
 import { ConflictError, type ListsRepo, NotFoundError } from "./store/lists-repo.js";
 import type { Logger } from "./util/log.js";
@@ -78,6 +79,8 @@ export interface ApprovalsDeps {
   lanes: ReadonlyMap<string, Lane>;
   lists: Pick<ListsRepo, "listDefs" | "addEntries" | "updateEntry" | "candidates">;
   events: Pick<EventsRepo, "flush" | "get" | "rewriteDecision">;
+  /** Zones: an approved opening is a passage like any other (presence and occupancy). */
+  presence?: Pick<PresenceRepo, "apply">;
   audit: Pick<AuditRepo, "record">;
   clock: Clock;
   log: Logger;
@@ -378,14 +381,28 @@ export class Approvals {
       this.deps.repo.remove(eventId);
       return;
     }
-    const explanation = { ...(JSON.parse(row.explanation) as Explanation), approval };
+    const stored = JSON.parse(row.explanation) as Explanation;
+    // An opening lets the vehicle through: the passage the zone check assessed when asking is applied now.
+    const effect = relayAt !== null ? stored.presence?.effect : null;
+    const persistPresence =
+      effect && this.deps.presence
+        ? this.deps.presence.apply({ ...effect, at: relayAt ?? effect.at }, { laneId: row.laneId, eventId })
+        : undefined;
+    const explanation: Explanation = {
+      ...stored,
+      ...(stored.presence ? { presence: { ...stored.presence, applied: persistPresence !== undefined } } : {}),
+      approval,
+    };
     const change = {
       decision: allow ? ("allow" as const) : ("deny" as const),
       reason,
       explanation: JSON.stringify(explanation),
       relayAt,
     };
-    this.deps.repo.remove(eventId, () => this.deps.events.rewriteDecision(eventId, change));
+    this.deps.repo.remove(eventId, () => {
+      this.deps.events.rewriteDecision(eventId, change);
+      persistPresence?.();
+    });
     this.deps.announce(toEventView({ ...row, ...change }, explanation));
   }
 }

@@ -145,6 +145,7 @@ export class Controller {
         lanes,
         lists,
         events,
+        presence,
         audit,
         clock,
         log: log.child({ module: "approvals" }),

@@ -233,8 +233,9 @@ export class Gate {
   }
 
   /**
-   * The operator is asked: no action runs, no visit or presence is counted; the event is stored denied
-   * "waiting for the operator" and rewritten when the request is resolved (firmware/approvals.ts).
+   * The operator is asked: no action runs, no visit or presence is counted yet; the event is stored denied
+   * "waiting for the operator" and rewritten when the request is resolved (firmware/approvals.ts), which
+   * applies the zone check's effect if the barrier opens.
    */
   private ask(
     arrival: Arrival & { receivedAt: number },

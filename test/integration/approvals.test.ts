@@ -224,6 +224,39 @@ describe("operator approval", () => {
   });
 });
 
+describe("approved passages and zones", () => {
+  it("an approved opening is a passage: the zone counts it and marks the plate inside; a denial does not", async () => {
+    site = testSite({
+      approval: { when: ["not-in-list"] },
+      filters: { repeatWindowMs: 0 },
+      zones: [{ name: "Yard", antiPassback: "hard", lanes: [{ lane: "1", direction: "entry" }] }],
+    });
+    tc = await startTestController({ site });
+    live = await connectLive(tc.url, tc.token);
+    const yard = async () => (await tc.api("/api/v1/zones/Yard")).body;
+
+    const denied = await ask("ZZ222BB");
+    await tc.api(`/api/v1/approvals/${denied.id}`, { body: { outcome: "deny" } });
+    expect(await yard()).toMatchObject({ count: 0, inside: 0 });
+
+    const request = await ask();
+    const pending = (await tc.api(`/api/v1/events/${request.eventId}`)).body.explanation.presence;
+    expect(pending).toMatchObject({ movement: "entry", applied: false, effect: { countDelta: 1 } });
+    expect(await yard()).toMatchObject({ count: 0, inside: 0 });
+    await tc.api(`/api/v1/approvals/${request.id}`, { body: { outcome: "approve" } });
+    expect(activations()).toHaveLength(1);
+    expect(await yard()).toMatchObject({ count: 1, inside: 1 });
+    const event = (await tc.api(`/api/v1/events/${request.eventId}`)).body;
+    expect(event.explanation.presence).toMatchObject({ applied: true });
+    // Inside now: hard anti-passback refuses the same plate before anyone is asked.
+    const again = await pushMilesight(tc.url, { plate: UNKNOWN }, tc.cameraSecret);
+    expect(again.body.reason).toMatch(/entered zone 'Yard' at .* \(anti-passback\)$/);
+    // And the count was stored with the rewritten event: a restart keeps it.
+    await restart();
+    expect(await yard()).toMatchObject({ count: 1, inside: 1 });
+  });
+});
+
 describe("approval settings through the API", () => {
   const settings = () => tc.api("/api/v1/approval/settings");
   const put = (body: unknown) => tc.api("/api/v1/approval/settings", { method: "PUT", body });
