@@ -28,7 +28,7 @@ import { CamerasRepo } from "./store/cameras-repo.js";
 import { openStore, type Store } from "./store/db.js";
 import { EventsRepo } from "./store/events-repo.js";
 import { ListsRepo } from "./store/lists-repo.js";
-import { PresenceRepo } from "./store/presence-repo.js";
+import { occupancyOf, PresenceRepo, zoneMessage } from "./store/presence-repo.js";
 import { SchedulesRepo } from "./store/schedules-repo.js";
 import { SnapshotWriter } from "./store/snapshots.js";
 import type { Logger } from "./util/log.js";
@@ -116,8 +116,7 @@ export class Controller {
         timeZone: site.timeZone,
         now: clock.now(),
         beforeManualWrite: () => events.flush(),
-        onCount: (zone, count, capacity) =>
-          live.broadcast("occupancy", { type: "occupancy", zone, count, capacity }),
+        onChange: (change) => live.broadcast("occupancy", zoneMessage(change)),
       });
       const lanes = createLanes(site.lanes, hal, {
         audit,
@@ -132,9 +131,7 @@ export class Controller {
           lanes: [...lanes.values()].map((l) => l.toJSON()),
           io: hal.state().map(ioView),
           cameras: cameras?.statuses().map(statusView) ?? [],
-          zones: presence
-            .views(clock.now())
-            .map((z) => ({ zone: z.name, count: z.count, capacity: z.capacity })),
+          zones: presence.views(clock.now()).map(occupancyOf),
           approvals: approvals?.pending() ?? [],
         }),
         log.child({ module: "live" }),

@@ -3,10 +3,11 @@
  * change, and per outbox target state change (up/down; never per message).
  * Authentication: `Authorization: Bearer …` on the upgrade, or — for browsers, which cannot set headers on
  * a WebSocket — a first message `{"type":"auth","token":"…"}` within 5 s. Failure closes with code 4401.
- * change, and per outbox target state change (up/down; never per message).
  * Each barrier's state change is a `barrier` message: `{ type, lane, state, position, fault?, since }`.
- * Each zone's occupancy change is an `occupancy` message: `{ type, zone, count, capacity }`; the hello carries
- * `zones: [{ zone, count, capacity }]`.
+ * Zones (topic `occupancy`): a change of a zone's count or plates inside is an `occupancy` message
+ * `{ type, zone, count, capacity, full, inside }`; a zone created or changed through the API is
+ * `{ type: "zone", zone: <as GET /api/v1/zones/{name}> }`, a deleted one `{ type: "zone-removed", zone }`. The
+ * hello carries `zones: [{ zone, count, capacity, full, inside }]`.
  * Operator approval requests are `approval` messages `{ type: "approval", id, lane, plate, reason, eventId,
  * askedAt, expiresAt }` and `{ type: "approval-resolved", id, outcome, by }` (topic `approval`); the hello
  * carries the pending ones as `approvals`.

@@ -54,6 +54,24 @@ export interface PresenceRow {
   laneId: string | null;
 }
 
+/** What the live socket is told: a zone's count or plates inside changed, its settings changed, it went. */
+export type ZoneChange =
+  | { kind: "occupancy" | "settings"; zone: ZoneView }
+  | { kind: "removed"; name: string };
+
+/** A zone's count as the live socket and its hello carry it. */
+export function occupancyOf(view: ZoneView) {
+  const { name, count, capacity, full, inside } = view;
+  return { zone: name, count, capacity, full, inside };
+}
+
+/** The live `occupancy` topic's message for a change. */
+export function zoneMessage(change: ZoneChange): Record<string, unknown> {
+  if (change.kind === "removed") return { type: "zone-removed", zone: change.name };
+  if (change.kind === "settings") return { type: "zone", zone: change.zone };
+  return { type: "occupancy", ...occupancyOf(change.zone) };
+}
+
 const SEEDED_KEY = "zones.seeded";
 
 function policyOf(z: ZoneConfig): ZonePolicy {
@@ -83,7 +101,7 @@ export class PresenceRepo {
 
   private readonly lanePresenceInput: (laneId: string) => string | undefined;
   private readonly beforeManualWrite: () => void;
-  private readonly onCount: (zone: string, count: number, capacity: number | null) => void;
+  private readonly onChange: (change: ZoneChange) => void;
 
   constructor(options: {
     store: Store;
@@ -95,14 +113,14 @@ export class PresenceRepo {
     now: number;
     /** Commits queued events first (EventsRepo.flush). */
     beforeManualWrite: () => void;
-    /** Told every count change (the live socket). */
-    onCount?: (zone: string, count: number, capacity: number | null) => void;
+    /** Told every change of a zone's count, plates inside or settings, and a deletion (the live socket). */
+    onChange?: (change: ZoneChange) => void;
   }) {
     const { store, now } = options;
     this.store = store;
     this.lanePresenceInput = options.lanePresenceInput;
     this.beforeManualWrite = options.beforeManualWrite;
-    this.onCount = options.onCount ?? (() => {});
+    this.onChange = options.onChange ?? (() => {});
     this.formatTime = localTimeFormatter(options.timeZone);
     const db = store.sqlite;
     this.upsert = db.prepare<[string, string, number, string | null, number | null]>(
@@ -166,6 +184,7 @@ export class PresenceRepo {
         lanes: new Map(),
       });
     this.index();
+    this.onChange({ kind: "settings", zone: this.zoneView(config.name, now) });
   }
 
   /** Delete a zone with its count and presence rows; its lanes then track nothing. */
@@ -180,6 +199,7 @@ export class PresenceRepo {
     })();
     this.zones.delete(zone);
     this.index();
+    this.onChange({ kind: "removed", name: zone });
     return z.config;
   }
 
@@ -240,7 +260,7 @@ export class PresenceRepo {
       this.beforeManualWrite();
       z.count = count;
       this.putCount.run(zone, count, t.wallMs);
-      this.onCount(zone, count, z.policy.capacity ?? null);
+      this.onChange({ kind: "occupancy", zone: this.view(z, t.wallMs) });
       changed.push(zone);
     }
     return changed;
@@ -261,7 +281,7 @@ export class PresenceRepo {
       z.inside.delete(effect.plate);
       z.lanes.delete(effect.plate);
     }
-    if (effect.countDelta !== 0) this.onCount(z.policy.name, count, z.policy.capacity ?? null);
+    this.onChange({ kind: "occupancy", zone: this.view(z, effect.at) });
     return () => {
       if (effect.movement === "entry")
         this.upsert.run(effect.zone, effect.plate, effect.at, meta.laneId, meta.eventId);
@@ -299,6 +319,7 @@ export class PresenceRepo {
     z.inside.delete(plate);
     z.lanes.delete(plate);
     this.remove.run(zone, plate);
+    this.onChange({ kind: "occupancy", zone: this.view(z, now) });
     return since;
   }
 
@@ -310,6 +331,7 @@ export class PresenceRepo {
     z.inside.clear();
     z.lanes.clear();
     this.removeAll.run(zone);
+    this.onChange({ kind: "occupancy", zone: this.view(z, now) });
     return n;
   }
 
@@ -320,7 +342,7 @@ export class PresenceRepo {
     this.beforeManualWrite();
     z.count = count;
     this.putCount.run(zone, count, now);
-    this.onCount(z.policy.name, count, z.policy.capacity ?? null);
+    this.onChange({ kind: "occupancy", zone: this.view(z, now) });
     return from;
   }
 
@@ -331,7 +353,7 @@ export class PresenceRepo {
       count: z.count,
       capacity: p.capacity ?? null,
       full: p.capacity !== undefined && z.count >= p.capacity,
-      inside: this.inside(p.name, now).length,
+      inside: this.insideCount(z, now),
       antiPassback: p.antiPassback,
       resetAfterMs: p.resetAfterMs,
       fullDenies: p.fullDenies,
@@ -339,6 +361,13 @@ export class PresenceRepo {
       lanes: z.config.lanes,
       loops: z.config.loops,
     };
+  }
+
+  /** How many plates are inside at `now` (not yet forgotten); `inside()` without building the rows. */
+  private insideCount(z: ZoneRuntime, now: number): number {
+    let n = 0;
+    for (const enteredAt of z.inside.values()) if (now - enteredAt < z.policy.resetAfterMs) n++;
+    return n;
   }
 
   private writeConfig(config: ZoneConfig, now: number): void {

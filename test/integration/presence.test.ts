@@ -137,14 +137,15 @@ describe("hard anti-passback and capacity", () => {
 
   it("full: visitors denied, listed plates allowed; live messages; manual correction audited", async () => {
     const live = await connectLive(tc.url, tc.token);
+    const now = await zone(tc);
     expect(live.messages[0].zones).toEqual([
-      { zone: "Car park", count: (await zone(tc)).count, capacity: 3 },
+      { zone: "Car park", count: now.count, capacity: 3, full: now.full, inside: now.inside },
     ]);
     await tc.api(`${zonePath}/occupancy`, { method: "PUT", body: { count: 2, reason: "counted by hand" } });
     await live.waitFor((m) => m.type === "occupancy" && m.count === 2);
     expect((await enter(tc, "VISIT1")).body.decision).toBe("deny"); // not in list, but opened by the action…
     expect(opens(tc, "1")).toBeGreaterThan(0);
-    await live.waitFor((m) => m.type === "occupancy" && m.count === 3 && m.capacity === 3);
+    await live.waitFor((m) => m.type === "occupancy" && m.count === 3 && m.capacity === 3 && m.full);
     const visitor = await enter(tc, "VISIT2");
     expect(visitor.body.reason).toBe("zone 'Car park' is full (3/3): only plates on an allow list may enter");
     const event = (await tc.api(`/api/v1/events/${visitor.body.eventId}`)).body;
@@ -254,8 +255,9 @@ describe("zones set up through the API", () => {
     tc.cleanup();
   });
 
-  it("creates a zone whose lanes track presence from the next read, audited", async () => {
+  it("creates a zone whose lanes track presence from the next read, audited and announced", async () => {
     expect((await tc.api("/api/v1/zones")).body.items).toEqual([]);
+    const live = await connectLive(tc.url, tc.token);
     expect((await enter(tc, "AB123CD")).body.reason).not.toContain("zone");
     const created = await tc.api("/api/v1/zones", {
       body: {
@@ -287,6 +289,11 @@ describe("zones set up through the API", () => {
     expect((await enter(tc, "AB123CD")).body.reason).toMatch(/entered zone 'Yard' at .* \(anti-passback\)$/);
     expect((await tc.api(yard)).body.count).toBe(1);
     expect((await tc.api("/api/v1/zones", { body: { name: "Yard" } })).status).toBe(409);
+    // The panel learns of the new zone, and of each entry (the count and the plates inside), live.
+    const announced = await live.waitFor((m) => m.type === "zone");
+    expect(announced.zone).toEqual(created.body.zone);
+    await live.waitFor((m) => m.type === "occupancy" && m.zone === "Yard" && m.count === 1 && m.inside === 1);
+    await live.close();
   });
 
   it("rejects bad definitions naming each problem, and changes nothing", async () => {
@@ -374,7 +381,10 @@ describe("zones set up through the API", () => {
       antiPassback: "soft",
       loops: [{ input: "side.loop" }],
     });
+    const live = await connectLive(tc.url, tc.token);
     const removed = await tc.api(yard, { method: "DELETE" });
+    await live.waitFor((m) => m.type === "zone-removed" && m.zone === "Yard");
+    await live.close();
     expect(removed.body).toMatchObject({ name: "Yard" });
     expect((await tc.api("/api/v1/audit?limit=1")).body.items[0]).toMatchObject({
       id: removed.body.auditId,
