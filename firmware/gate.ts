@@ -206,13 +206,14 @@ export class Gate {
 
   /**
    * After the hardware: announce the event, store it (`store` appends it with whatever rides in its
-   * transaction) and queue its pictures.
+   * transaction) and queue its pictures (`urgent`: written at once, for an operator waiting to see them).
    */
   private record(
     arrival: Arrival & { receivedAt: number },
     row: NewEvent,
     explanation: Explanation,
     store: (event: EventView) => Promise<void>,
+    urgent = false,
   ): ReadOutcome {
     const event = toEventView(row, explanation);
     this.deps.announce(event);
@@ -228,6 +229,7 @@ export class Gate {
       extras: read.extras,
       images: read.images,
       laterImages: read.laterImages,
+      urgent,
     });
     return { status: "decided", event, stored };
   }
@@ -255,12 +257,17 @@ export class Gate {
     };
     const row = this.eventRow(arrival, lane, decision, explanation, arrival.receivedAt, null, null);
     // Opened once the event is announced; its row is committed in the event's transaction.
-    return this.record(arrival, row, explanation, () =>
-      this.deps.events.append(
-        row,
-        [],
-        approvals.request({ eventId: row.id, lane: lane.id, plate: row.plate, reason: listDecision.reason }),
-      ),
+    return this.record(
+      arrival,
+      row,
+      explanation,
+      () =>
+        this.deps.events.append(
+          row,
+          [],
+          approvals.request({ eventId: row.id, lane: lane.id, plate: row.plate, reason: listDecision.reason }),
+        ),
+      true,
     );
   }
 

@@ -35,6 +35,8 @@ export interface SnapshotJob {
   images: readonly ReadImage[];
   /** Pictures still arriving (see PlateRead.laterImages): the job is queued once they are in. */
   laterImages?: Promise<ReadImage[]> | undefined;
+  /** Someone is waiting to see it (an operator asked to approve): written at once, not batched. */
+  urgent?: boolean;
 }
 
 export interface StoredImage {
@@ -138,7 +140,7 @@ export class SnapshotWriter {
     this.queuedImages += job.images.length;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    if (this.queuedImages >= SNAPSHOT_BATCH) void this.flushQueued();
+    if (job.urgent || this.queuedImages >= SNAPSHOT_BATCH) void this.flushQueued();
     else {
       this.idleTimer = setTimeout(() => void this.flushQueued(), SNAPSHOT_IDLE_MS);
       this.idleTimer.unref();

@@ -13,6 +13,7 @@ import { systemClock } from "../../firmware/gate.js";
 import type { IoTransition } from "../../hal/types.js";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
 import { connectLive, type LiveClient } from "../helpers/live.js";
+import { TINY_JPEG } from "../sim/hikvision-isapi.js";
 import { pushMilesight } from "../sim/milesight-http.js";
 
 const BARRIER = "lane1.barrier";
@@ -143,6 +144,23 @@ describe("operator approval", () => {
     expect(next.body).toMatchObject({ status: "decided", decision: "allow" });
     expect(activations()).toHaveLength(2);
     expect(live.messages.filter((m) => m.type === "approval")).toHaveLength(1);
+  });
+
+  it("the read's picture is there for the operator at once (not held for the snapshot batch)", async () => {
+    await start();
+    const pushed = await pushMilesight(tc.url, { plate: UNKNOWN, fullImage: TINY_JPEG }, tc.cameraSecret);
+    expect(pushed.body.status).toBe("decided");
+    const request = await live.waitFor((m) => m.type === "approval" && m.plate === UNKNOWN);
+    // The batch writes after 5 pictures or 30 s; the operator's card must not wait for either.
+    const deadline = Date.now() + 3000;
+    let images: any[] = [];
+    while (images.length === 0 && Date.now() < deadline) {
+      images = (await tc.api(`/api/v1/events/${request.eventId}/images`)).body.items;
+      if (images.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(images).toEqual([expect.objectContaining({ kind: "full" })]);
+    const bytes = await fetch(tc.url + images[0].url, { headers: { authorization: `Bearer ${tc.token}` } });
+    expect(Buffer.from(await bytes.arrayBuffer())).toEqual(TINY_JPEG);
   });
 
   it("deny opens nothing and is audited", async () => {
