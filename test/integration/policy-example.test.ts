@@ -1,6 +1,7 @@
 /**
  * The policy example site (provisioning/site.policy.example.json) does what the README says: schedules,
- * holidays, anti-passback between its entrance and exit, and a night-only beacon for refused cars.
+ * holidays, anti-passback between its entrance and exit, a night-only beacon for refused cars, and the guard
+ * asked about strangers and misreads at the entrance.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -35,9 +36,9 @@ describe("policy example site", () => {
   });
 
   it("blinks the entrance beacon for refused cars at night only", async () => {
-    const night = await decide("ZZ000ZZ", "in", "2026-12-01T23:00:00Z");
+    const night = await decide("XY999ZZ", "in", "2026-12-01T23:00:00Z");
     expect(night.actions.map((a: any) => a.type)).toEqual(["output-blink"]);
-    const day = await decide("ZZ000ZZ", "in", "2026-12-01T12:00:00Z");
+    const day = await decide("XY999ZZ", "in", "2026-12-01T12:00:00Z");
     expect(day.actions).toEqual([]);
     expect(day.outsideSchedule.map((a: any) => a.type)).toEqual(["output-blink"]);
   });
@@ -47,5 +48,22 @@ describe("policy example site", () => {
     expect(items).toEqual([expect.objectContaining({ name: "Car park", capacity: 120, count: 0 })]);
     const entry = await decide("AB123CD", "in", "2026-12-01T09:00:00Z");
     expect(entry.explanation.presence).toMatchObject({ zone: "Car park", movement: "entry" });
+  });
+
+  it("asks the guard about strangers and fuzzy matches at the entrance, not at the exit", async () => {
+    const stranger = await decide("QQ555QQ", "in", "2026-12-01T09:00:00Z");
+    expect(stranger).toMatchObject({ decision: "deny", askOperator: true, actions: [] });
+    // Fuzzy matching is per list: once the guard's office turns it on for Staff, a misread is asked about too.
+    const staff = (await tc.api("/api/v1/lists")).body.items.find((l: any) => l.name === "Staff");
+    await tc.api(`/api/v1/lists/${staff.id}`, { method: "PATCH", body: { maxDistance: 1 } });
+    const misread = await decide("AB123C0", "in", "2026-12-01T09:00:00Z");
+    expect(misread).toMatchObject({ decision: "allow", askOperator: true });
+    expect(misread.explanation.match).toMatchObject({ kind: "fuzzy" });
+    expect(await decide("AB123CD", "in", "2026-12-01T09:00:00Z")).toMatchObject({ askOperator: false });
+    expect(await decide("QQ555QQ", "out", "2026-12-01T09:00:00Z")).toMatchObject({ askOperator: false });
+    expect((await tc.api("/api/v1/approval/settings")).body).toMatchObject({
+      passList: "Visitors",
+      passHours: 4,
+    });
   });
 });

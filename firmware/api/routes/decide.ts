@@ -37,6 +37,10 @@ const DryRunReply = Type.Object({
     description:
       "as stored with an event; `presence` shows the zone check and its effect, never applied here",
   }),
+  askOperator: Type.Boolean({
+    description:
+      "the approval rule would ask the operator: the event waits, no action runs until the answer (`actions` is then empty)",
+  }),
   actions: Type.Array(Type.Object({ index: Type.Integer(), type: Type.String() }), {
     description: "the site's actions that would run, by their position in the site file",
   }),
@@ -74,8 +78,10 @@ export const decideRoutes =
           ctx.presence?.check(laneId, plate, req.body.direction, null, listDecision.result === "allow", at) ??
           null;
         const decision = withPresence(listDecision, check);
+        // As the gate: a vetoed passage is never asked about; an asked one runs no action until answered.
+        const askOperator = !check?.veto && ctx.approvals.applies(decision, laneId);
         const applies = (action: (typeof ctx.site.actions)[number]) =>
-          actionApplies(action, decision, laneId, book, check?.veto != null);
+          !askOperator && actionApplies(action, decision, laneId, book, check?.veto != null);
         return {
           plate,
           lane: laneId,
@@ -83,6 +89,7 @@ export const decideRoutes =
           decision: decision.result,
           reason: decision.reason,
           explanation: explain(decision, check ? { ...check, applied: false } : null),
+          askOperator,
           actions: ctx.site.actions.flatMap((action, index) =>
             applies(action) ? [{ index, type: action.do.type }] : [],
           ),
