@@ -22,9 +22,9 @@ import type { Clock, Explanation } from "./gate.js";
 import type { Lane } from "./lanes.js";
 import type { ApprovalRequestRow, ApprovalsRepo } from "./store/approvals-repo.js";
 import type { AuditRepo } from "./store/audit-repo.js";
-import type { PresenceRepo } from "./store/presence-repo.js";
 import type { EventsRepo } from "./store/events-repo.js";
 import { ConflictError, type ListsRepo, NotFoundError } from "./store/lists-repo.js";
+import type { PresenceRepo } from "./store/presence-repo.js";
 import type { Logger } from "./util/log.js";
 
 export type ApprovalOutcome = "approve" | "approve-pass" | "deny";
@@ -390,7 +390,9 @@ export class Approvals {
         : undefined;
     const explanation: Explanation = {
       ...stored,
-      ...(stored.presence ? { presence: { ...stored.presence, applied: persistPresence !== undefined } } : {}),
+      ...(stored.presence
+        ? { presence: { ...stored.presence, applied: persistPresence !== undefined } }
+        : {}),
       approval,
     };
     const change = {
