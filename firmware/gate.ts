@@ -265,7 +265,12 @@ export class Gate {
         this.deps.events.append(
           row,
           [],
-          approvals.request({ eventId: row.id, lane: lane.id, plate: row.plate, reason: listDecision.reason }),
+          approvals.request({
+            eventId: row.id,
+            lane: lane.id,
+            plate: row.plate,
+            reason: listDecision.reason,
+          }),
         ),
       true,
     );
