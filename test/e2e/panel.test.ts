@@ -96,6 +96,14 @@ interface ApiAudit {
   detail: any;
 }
 
+/** The browser globals the in-page checks use (this type check has no DOM library). */
+interface InPage {
+  innerWidth: number;
+  innerHeight: number;
+  getComputedStyle(el: unknown): { overflowX: string; overflowY: string; backgroundColor: string };
+  document: { elementFromPoint(x: number, y: number): unknown };
+}
+
 interface ApiZone {
   name: string;
   count: number;
@@ -293,11 +301,15 @@ describe("operator panel (browser)", () => {
   }
 
   /** Pushes a Milesight read to `site` as its demo camera and returns the event the controller logged. */
-  async function pushTo(site: TestController, plate: string): Promise<ApiEvent> {
+  async function pushTo(
+    site: TestController,
+    plate: string,
+    pictures: Pick<MilesightRead, "plateImage" | "fullImage"> = {},
+  ): Promise<ApiEvent> {
     const newest = async () =>
       ((await site.api("/api/v1/events?limit=1")).body.items as ApiEvent[])[0]?.id ?? 0;
     const before = await newest();
-    const res = await pushMilesight(site.url, { plate }, site.cameraSecret);
+    const res = await pushMilesight(site.url, { plate, ...pictures }, site.cameraSecret);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toMatchObject({ status: "decided" });
     await expect.poll(newest).toBeGreaterThan(before);
@@ -329,6 +341,47 @@ describe("operator panel (browser)", () => {
 
   function row(p: Page, id: number) {
     return p.locator(`[data-testid="event"][data-id="${id}"]`);
+  }
+
+  /**
+   * Why `el` is not fully visible as it stands, without scrolling (empty when it is): sticking out of the
+   * viewport or of a clipping (scrolling) ancestor, or covered by something else near a corner or the centre.
+   */
+  async function notFullyVisible(el: ReturnType<Page["locator"]>): Promise<string[]> {
+    return el.evaluate((node) => {
+      const w = globalThis as unknown as InPage;
+      const r = node.getBoundingClientRect();
+      const problems: string[] = [];
+      if (r.width === 0 || r.height === 0) problems.push("has no size");
+      const within = (o: { left: number; top: number; right: number; bottom: number }, what: string) => {
+        if (
+          r.left < o.left - 0.5 ||
+          r.top < o.top - 0.5 ||
+          r.right > o.right + 0.5 ||
+          r.bottom > o.bottom + 0.5
+        )
+          problems.push(`sticks out of ${what}`);
+      };
+      within({ left: 0, top: 0, right: w.innerWidth, bottom: w.innerHeight }, "the viewport");
+      for (let a = node.parentElement; a; a = a.parentElement) {
+        const style = w.getComputedStyle(a);
+        if (style.overflowX !== "visible" || style.overflowY !== "visible")
+          within(a.getBoundingClientRect(), `<${a.tagName.toLowerCase()} class="${a.className}">`);
+      }
+      // 8 px in from each corner (inside rounded corners), and the centre.
+      const points = [
+        [r.left + 8, r.top + 8],
+        [r.right - 8, r.top + 8],
+        [r.left + 8, r.bottom - 8],
+        [r.right - 8, r.bottom - 8],
+        [(r.left + r.right) / 2, (r.top + r.bottom) / 2],
+      ] as const;
+      for (const [x, y] of points) {
+        const hit = w.document.elementFromPoint(x, y);
+        if (!hit || !node.contains(hit)) problems.push(`covered at ${Math.round(x)},${Math.round(y)}`);
+      }
+      return problems;
+    });
   }
 
   /** The row for `event` is the newest shown and says what the controller decided, and why. */
@@ -1038,6 +1091,68 @@ describe("operator panel (browser)", () => {
       expect(audit?.detail.pulseMs).toBeNull();
     }, 30_000);
 
+    it("fits the kiosk screen: the card, its picture and lane 1's Open button all visible without scrolling", async () => {
+      expect(p.viewportSize()).toEqual({ width: 800, height: 480 });
+      const plateImage = await jpeg(p, "plate");
+      const fullImage = await jpeg(p, "full");
+      const event = await pushTo(site, "VIS 104", { plateImage, fullImage });
+      const c = card(p, event.id);
+      await c.waitFor({ timeout: 10_000 });
+      expect(await p.getByTestId("approval").count()).toBe(1);
+      // The picture (the full frame: the vehicle) arrives once stored and must not push anything away.
+      const picture = c.locator("img");
+      await expect
+        .poll(() => picture.evaluate((img) => img.complete && img.naturalWidth), {
+          timeout: 10_000,
+        })
+        .toBe(480);
+      const buttons = c.getByRole("button");
+      expect(await buttons.evaluateAll((els) => els.map((e) => e.textContent?.trim()))).toEqual([
+        "Approve",
+        "Approve + pass (4 h)",
+        "Deny",
+      ]);
+      const open = p.getByTestId(`open-${LANE}`);
+      await p.mouse.move(0, 0);
+
+      for (const size of [
+        { width: 800, height: 480 },
+        { width: 1280, height: 800 },
+      ]) {
+        await p.setViewportSize(size);
+        if (size.width === 800) await p.screenshot({ path: join(SHOTS, "approval-kiosk.png") });
+        else await p.screenshot({ path: join(SHOTS, "approval-kiosk-1280.png") });
+        const at = `${size.width}×${size.height}`;
+        // Nothing was scrolled to get there: not the page, not the lanes.
+        expect(
+          await p.evaluate("[window.scrollY, document.querySelector('[data-testid=side]').scrollTop]"),
+        ).toEqual([0, 0]);
+        expect(await notFullyVisible(c), `the card at ${at}`).toEqual([]);
+        expect(await notFullyVisible(picture), `the picture at ${at}`).toEqual([]);
+        expect(await notFullyVisible(open), `lane 1's Open button at ${at}`).toEqual([]);
+        for (const button of await buttons.all()) {
+          expect(await notFullyVisible(button), `${await button.textContent()} at ${at}`).toEqual([]);
+          // Touch-sized.
+          expect((await button.boundingBox())?.height).toBeGreaterThanOrEqual(44);
+        }
+        // Compact, and nothing inside it sticks out sideways.
+        expect((await c.boundingBox())?.height, `card height at ${at}`).toBeLessThanOrEqual(150);
+        expect(await c.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+        expect(await p.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(size.width);
+        // Dark like the rest of the panel, not a light box.
+        const bg = await c.evaluate(
+          (el) => (globalThis as unknown as InPage).getComputedStyle(el).backgroundColor,
+        );
+        const [r = 255, g = 255, b = 255] = (bg.match(/\d+/g) ?? []).map(Number);
+        expect(0.2126 * r + 0.7152 * g + 0.0722 * b, `card background ${bg}`).toBeLessThan(60);
+      }
+      await p.setViewportSize({ width: 800, height: 480 });
+
+      await c.getByRole("button", { name: "Deny", exact: true }).click();
+      await c.waitFor({ state: "detached", timeout: 10_000 });
+      expect((await eventAt(site, event.id)).decision).toBe("deny");
+    }, 45_000);
+
     it("Approve + pass opens once and puts the plate on the pass list, so it is let in next time", async () => {
       const lists = (await site.api("/api/v1/lists")).body.items as { id: number; name: string }[];
       const passList = lists.find((l) => l.name === PASS_LIST);
@@ -1137,6 +1252,12 @@ describe("operator panel (browser)", () => {
     let p: Page;
     let urls: string[];
     let logs: string[];
+    /**
+     * Every GET /zones the panel makes after it has started is held here, never answered: whatever the panel
+     * shows afterwards can only have come over the live socket.
+     */
+    const heldLists: Route[] = [];
+    const isZoneList = (url: string | URL) => new URL(url).pathname === "/api/v1/zones";
 
     beforeAll(async () => {
       site = await startTestController({
@@ -1154,9 +1275,15 @@ describe("operator panel (browser)", () => {
         }),
       });
       ({ ctx, p, urls, logs } = await openPanel(site));
+      // The panel asked for the zones once, at start (the request left before the socket's hello).
+      expect(urls.filter(isZoneList)).toHaveLength(1);
+      await ctx.route(isZoneList, (route) => {
+        heldLists.push(route);
+      });
     }, 60_000);
 
     afterAll(async () => {
+      for (const route of heldLists.splice(0)) await route.abort().catch(() => {});
       await ctx?.close();
       await site?.stop();
       site?.cleanup();
@@ -1230,31 +1357,22 @@ describe("operator panel (browser)", () => {
       expect(await page.getByTestId("zones").count()).toBe(0);
     }, 30_000);
 
-    it("counts an allowed entry live over the socket, then turns full at capacity", async () => {
-      // GET /zones is held: the new count can only arrive over the live socket.
-      const held: Route[] = [];
-      await ctx.route("**/api/v1/zones", (route) => {
-        held.push(route);
-      });
-      try {
-        const event = await pushTo(site, "ZN 1001");
-        expect(event.decision).toBe("allow");
-        const car = zoneCard(ZONE);
-        await car.and(p.locator('[data-count="1"]')).waitFor({ timeout: 10_000 });
-        expect(await text(car.getByTestId("zone-occupancy"))).toBe("Occupancy: 1 / 2");
-        expect(await car.getAttribute("data-full")).toBe("false");
-        expect((await zoneApi(ZONE))?.count).toBe(1);
-      } finally {
-        await ctx.unroute("**/api/v1/zones");
-        for (const route of held) await route.continue();
-      }
-      // Plates inside are not announced: the panel fetches them after the change.
+    it("counts an allowed entry and the plate inside live over the socket, then turns full at capacity", async () => {
+      // GET /zones is held: the count and the plates inside can only arrive over the live socket.
+      const car = zoneCard(ZONE);
+      expect(await text(car.getByTestId("zone-inside"))).toBe("0 plates inside");
+      const event = await pushTo(site, "ZN 1001");
+      expect(event.decision).toBe("allow");
+      await car.and(p.locator('[data-count="1"]')).waitFor({ timeout: 5_000 });
+      expect(await text(car.getByTestId("zone-occupancy"))).toBe("Occupancy: 1 / 2");
+      expect(await car.getAttribute("data-full")).toBe("false");
+      // The count and the plate inside come in one message: both are shown together.
+      expect(await text(car.getByTestId("zone-inside"))).toBe("1 plate inside");
       await expectCard(ZONE, { count: 1, full: false, inside: 1 });
 
       const second = await pushTo(site, "ZN 1002");
       expect(second.decision).toBe("allow");
       await expectCard(ZONE, { count: 2, full: true, inside: 2 });
-      const car = zoneCard(ZONE);
       expect(await text(car.getByTestId("zone-full-note"))).toBe("Full: visitors are refused");
       // The other zone is untouched.
       expect(await zoneCard(YARD).getAttribute("data-count")).toBe("0");
@@ -1355,6 +1473,66 @@ describe("operator panel (browser)", () => {
       expect(again.decision).toBe("allow");
       await expectCard(ZONE, { count: 2, full: true, inside: 1 });
     }, 45_000);
+
+    it("shows a zone created, changed and deleted through the API at once, without a reload", async () => {
+      const VISITORS = "Visitor bays";
+      const shown = () =>
+        p.locator('[data-testid="zone"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-zone")));
+      expect(await shown()).toEqual([ZONE, YARD]);
+
+      const created = await site.api("/api/v1/zones", {
+        method: "POST",
+        body: { name: VISITORS, capacity: 3, antiPassback: "soft" },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const card = zoneCard(VISITORS);
+      await card.waitFor({ timeout: 5_000 });
+      expect(await shown()).toEqual([ZONE, YARD, VISITORS]);
+      expect(await card.getByRole("heading").textContent()).toBe(VISITORS);
+      expect(await text(card.getByTestId("zone-occupancy"))).toBe("Occupancy: 0 / 3");
+      expect(await text(card.getByTestId("zone-apb"))).toBe("Anti-passback: soft");
+      expect(await text(card.getByTestId("zone-inside"))).toBe("0 plates inside");
+      expect(await card.getAttribute("data-full")).toBe("false");
+
+      // A count set through the API, then a smaller capacity: full at once, as the controller says.
+      const corrected = await site.api(`/api/v1/zones/${encodeURIComponent(VISITORS)}/occupancy`, {
+        method: "PUT",
+        body: { count: 1, reason: "e2e" },
+      });
+      expect(corrected.status, JSON.stringify(corrected.body)).toBe(200);
+      await card.and(p.locator('[data-count="1"]')).waitFor({ timeout: 5_000 });
+      expect(await text(card.getByTestId("zone-occupancy"))).toBe("Occupancy: 1 / 3");
+      const changed = await site.api(`/api/v1/zones/${encodeURIComponent(VISITORS)}`, {
+        method: "PUT",
+        body: { capacity: 1, antiPassback: "off", fullDenies: "all" },
+      });
+      expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+      expect(changed.body.zone).toMatchObject({ count: 1, capacity: 1, full: true, antiPassback: "off" });
+      await card.and(p.locator('[data-full="true"]')).waitFor({ timeout: 5_000 });
+      expect(await text(card.getByTestId("zone-occupancy"))).toBe("Occupancy: 1 / 1 Full");
+      expect(await text(card.getByTestId("zone-full-note"))).toBe("Full: every entry is refused");
+      expect(await text(card.getByTestId("zone-apb"))).toBe("Anti-passback off");
+      // Anti-passback off and nobody inside: nothing to reset.
+      expect(await card.getByTestId("zone-reset").count()).toBe(0);
+      expect(await shown()).toEqual([ZONE, YARD, VISITORS]);
+
+      const deleted = await site.api(`/api/v1/zones/${encodeURIComponent(VISITORS)}`, { method: "DELETE" });
+      expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+      await card.waitFor({ state: "detached", timeout: 5_000 });
+      expect(await shown()).toEqual([ZONE, YARD]);
+      // The other zones are as they were.
+      expect(await zoneCard(ZONE).getAttribute("data-count")).toBe("2");
+      expect(await zoneCard(YARD).getAttribute("data-count")).toBe("0");
+    }, 30_000);
+
+    it("fetched the zone list once, at start: everything since came over the socket", async () => {
+      // The old panel fetched the list about a second after each change: give it time to.
+      await p.waitForTimeout(1_500);
+      expect(heldLists.map((r) => r.request().url())).toEqual([]);
+      expect(urls.filter(isZoneList)).toHaveLength(1);
+      // The changes themselves went through the zone routes, and the socket stayed up all along.
+      expect(await linkStates(p)).not.toContain("reconnecting");
+    });
 
     it("keeps plates out of the zone requests and the console", () => {
       expect(urls.some((u) => new URL(u).pathname.startsWith("/api/v1/zones/"))).toBe(true);

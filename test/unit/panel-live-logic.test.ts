@@ -1,6 +1,6 @@
 /**
- * The panel's pure live logic: parsing socket frames defensively, merging camera, barrier and outbox state,
- * their colours.
+ * The panel's pure live logic: parsing socket frames defensively, merging camera, barrier, outbox and zone
+ * state, their colours.
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -10,6 +10,8 @@ import {
   applyCameraStatus,
   applyHelloCameras,
   applyOutboxTarget,
+  applyZoneCount,
+  applyZoneUpdate,
   BARRIER_TEXT,
   barrierOf,
   barrierTone,
@@ -22,10 +24,14 @@ import {
   outboxTone,
   PUSH_IDLE_MS,
   parseMessage,
+  putZone,
   RECENT_ERROR_MS,
+  removeZone,
+  replayZoneUpdates,
   showableImages,
   worstOf,
   worstTone,
+  zonesOf,
 } from "../../ui/src/lib/live-logic.js";
 import type {
   Barrier,
@@ -34,6 +40,8 @@ import type {
   CameraStatus,
   Lane,
   OutboxTarget,
+  Zone,
+  ZoneUpdate,
 } from "../../ui/src/lib/types.js";
 
 const NOW = Date.parse("2026-11-21T12:00:00.000Z");
@@ -552,5 +560,216 @@ describe("outbox targets", () => {
     expect(
       outboxAlert([down, target({ target: "nvr", state: "down", pending: 4 }), target({ pending: 9 })]),
     ).toEqual({ targets: 2, pending: 5 });
+  });
+});
+
+describe("zones: live over the socket", () => {
+  const zone = (fields: Partial<Zone> = {}): Zone => ({
+    name: "Car park",
+    count: 0,
+    capacity: 2,
+    full: false,
+    inside: 0,
+    antiPassback: "hard",
+    resetAfterMs: 86_400_000,
+    fullDenies: "visitors",
+    countVisitorsOnly: false,
+    ...fields,
+  });
+  const yard = zone({ name: "Yard", capacity: null, antiPassback: "off" });
+  /** As the controller sends a zone (GET /zones/{name}, `zone` messages): with its lanes and loops. */
+  const wire = (z: Zone) => ({
+    ...z,
+    lanes: [{ lane: "1", direction: "entry", countBy: "decision" }],
+    loops: [],
+  });
+  const names = (zones: readonly Zone[]) => zones.map((z) => z.name);
+
+  it("reads an occupancy message with the plates inside and whether the zone is full", () => {
+    expect(
+      parseMessage(
+        frame({ type: "occupancy", zone: "Car park", count: 2, capacity: 2, full: true, inside: 1 }),
+      ),
+    ).toEqual({ type: "occupancy", zone: "Car park", count: 2, capacity: 2, full: true, inside: 1 });
+    // Without `full` it is worked out; without `inside` the panel keeps what it has (null).
+    expect(parseMessage(frame({ type: "occupancy", zone: "Yard", count: 7, capacity: null }))).toEqual({
+      type: "occupancy",
+      zone: "Yard",
+      count: 7,
+      capacity: null,
+      full: false,
+      inside: null,
+    });
+    expect(parseMessage(frame({ type: "occupancy", zone: "Car park", count: 3, capacity: 3 }))).toMatchObject(
+      {
+        full: true,
+      },
+    );
+  });
+
+  it("reads a zone message as the zone's fields the panel uses, and a zone-removed message", () => {
+    const msg = parseMessage(frame({ type: "zone", zone: wire(zone({ count: 1, inside: 1 })) }));
+    expect(msg).toEqual({ type: "zone", zone: zone({ count: 1, inside: 1 }) });
+    expect(parseMessage(frame({ type: "zone-removed", zone: "Yard" }))).toEqual({
+      type: "zone-removed",
+      zone: "Yard",
+    });
+  });
+
+  it.each([
+    ["occupancy without a zone", { type: "occupancy", count: 1, capacity: 2 }],
+    ["occupancy with a negative count", { type: "occupancy", zone: "Car park", count: -1, capacity: 2 }],
+    ["zone without a body", { type: "zone" }],
+    ["zone without a name", { type: "zone", zone: { ...wire(zone()), name: "" } }],
+    ["zone without a count", { type: "zone", zone: { ...wire(zone()), count: "3" } }],
+    ["zone-removed without a name", { type: "zone-removed", zone: "" }],
+    ["zone-removed naming an object", { type: "zone-removed", zone: { name: "Yard" } }],
+  ])("ignores a message: %s", (_, msg) => {
+    expect(parseMessage(frame(msg))).toBeNull();
+  });
+
+  it("takes the hello's zones with their plates inside, malformed items dropped", () => {
+    const msg = parseMessage(
+      frame({
+        type: "hello",
+        lanes: [],
+        io: [],
+        zones: [
+          { zone: "Car park", count: 1, capacity: 2, full: false, inside: 1 },
+          { zone: "", count: 1 },
+          { zone: "Yard", count: 4, capacity: null, full: false, inside: 0 },
+        ],
+      }),
+    );
+    expect(msg?.type === "hello" && msg.zones).toEqual([
+      { zone: "Car park", count: 1, capacity: 2, full: false, inside: 1 },
+      { zone: "Yard", count: 4, capacity: null, full: false, inside: 0 },
+    ]);
+  });
+
+  it("applies a count: count, capacity, full and plates inside; unknown zones and no-ops return the same list", () => {
+    const list = [zone(), yard];
+    const next = applyZoneCount(list, { zone: "Car park", count: 2, capacity: 2, full: true, inside: 2 });
+    expect(next).toEqual([zone({ count: 2, full: true, inside: 2 }), yard]);
+    expect(next[1]).toBe(yard);
+    // The controller's `full` is taken as it is (e.g. a capacity of 0).
+    expect(
+      applyZoneCount(list, { zone: "Car park", count: 0, capacity: 0, full: true, inside: 0 })[0],
+    ).toEqual(zone({ capacity: 0, full: true }));
+    // No `inside` in the update: the zone keeps its own.
+    expect(
+      applyZoneCount([zone({ inside: 3 })], {
+        zone: "Car park",
+        count: 1,
+        capacity: 2,
+        full: false,
+        inside: null,
+      }),
+    ).toEqual([zone({ count: 1, inside: 3 })]);
+    expect(applyZoneCount(list, { zone: "Gone", count: 1, capacity: null, full: false, inside: 0 })).toBe(
+      list,
+    );
+    expect(applyZoneCount(list, { zone: "Car park", count: 0, capacity: 2, full: false, inside: 0 })).toBe(
+      list,
+    );
+    expect(applyZoneCount(list, { zone: "Car park", count: 0, capacity: 2, full: false, inside: null })).toBe(
+      list,
+    );
+  });
+
+  it("replaces a changed zone where it is, adds a new one last, and removes a deleted one", () => {
+    const list = [zone(), yard];
+    const bigger = zone({ capacity: 5, antiPassback: "soft", inside: 1 });
+    expect(putZone(list, bigger)).toEqual([bigger, yard]);
+    const visitors = zone({ name: "Visitors", capacity: 10 });
+    expect(names(putZone(list, visitors))).toEqual(["Car park", "Yard", "Visitors"]);
+    expect(names(removeZone(list, "Car park"))).toEqual(["Yard"]);
+    expect(removeZone(list, "Gone")).toBe(list);
+  });
+
+  it("takes the hello's zones as the whole set: one it does not name went, the others take its counts", () => {
+    const list = [zone(), yard, zone({ name: "Old" })];
+    const next = applyZoneUpdate(list, {
+      type: "zones",
+      zones: [
+        { zone: "Car park", count: 1, capacity: 2, full: false, inside: 1 },
+        { zone: "Yard", count: 0, capacity: null, full: false, inside: 0 },
+        { zone: "New", count: 3, capacity: null, full: false, inside: 0 },
+      ],
+    });
+    // "New" has no settings yet: it waits for GET /zones (replayZoneUpdates reports it missing).
+    expect(next).toEqual([zone({ count: 1, inside: 1 }), yard]);
+    expect(next[1]).toBe(yard);
+  });
+
+  it("applies each message type, and a count of an unknown zone changes nothing", () => {
+    const list = [zone(), yard];
+    const steps: ZoneUpdate[] = [
+      { type: "zone", zone: zone({ name: "Visitors", capacity: 3 }) },
+      { type: "occupancy", zone: "Visitors", count: 3, capacity: 3, full: true, inside: 3 },
+      { type: "zone", zone: zone({ name: "Visitors", capacity: 4, count: 3, inside: 3 }) },
+      { type: "zone-removed", zone: "Yard" },
+      { type: "occupancy", zone: "Gone", count: 9, capacity: null, full: false, inside: 0 },
+    ];
+    let zones: readonly Zone[] = list;
+    for (const step of steps) zones = applyZoneUpdate(zones, step);
+    expect(zones).toEqual([zone(), zone({ name: "Visitors", capacity: 4, count: 3, inside: 3 })]);
+  });
+
+  describe("updates received while GET /zones was under way", () => {
+    const entered: ZoneUpdate = {
+      type: "occupancy",
+      zone: "Car park",
+      count: 1,
+      capacity: 2,
+      full: false,
+      inside: 1,
+    };
+    const second: ZoneUpdate = { ...entered, count: 2, full: true, inside: 2 };
+
+    it("lay over a reply that predates them, and leave one that already has them as it is", () => {
+      const older = zonesOf([wire(zone()), wire(yard)]);
+      expect(replayZoneUpdates(older, [entered, second])).toEqual({
+        zones: [zone({ count: 2, full: true, inside: 2 }), yard],
+        missing: [],
+      });
+      // The reply was made after both: replaying them ends at the same state.
+      const newer = zonesOf([wire(zone({ count: 2, full: true, inside: 2 })), wire(yard)]);
+      expect(replayZoneUpdates(newer, [entered, second]).zones).toEqual(newer);
+      // Made between them: the last one wins.
+      const between = zonesOf([wire(zone({ count: 1, inside: 1 })), wire(yard)]);
+      expect(replayZoneUpdates(between, [entered, second]).zones).toEqual(newer);
+    });
+
+    it("add a zone created after the reply and drop one deleted after it, whichever the reply has", () => {
+      const visitors = zone({ name: "Visitors", capacity: 1 });
+      const updates: ZoneUpdate[] = [
+        { type: "zone", zone: visitors },
+        { type: "zone-removed", zone: "Yard" },
+      ];
+      const before = zonesOf([wire(zone()), wire(yard)]);
+      const after = zonesOf([wire(zone()), wire(visitors)]);
+      for (const reply of [before, after])
+        expect(replayZoneUpdates(reply, updates)).toEqual({ zones: [zone(), visitors], missing: [] });
+    });
+
+    it("report a zone the socket names that neither the reply nor a zone message gave settings for", () => {
+      const reply = zonesOf([wire(zone())]);
+      const hello: ZoneUpdate = {
+        type: "zones",
+        zones: [
+          { zone: "Car park", count: 0, capacity: 2, full: false, inside: 0 },
+          { zone: "Yard", count: 0, capacity: null, full: false, inside: 0 },
+        ],
+      };
+      expect(replayZoneUpdates(reply, [hello])).toEqual({ zones: [zone()], missing: ["Yard"] });
+      expect(replayZoneUpdates(reply, [hello, { type: "zone-removed", zone: "Yard" }]).missing).toEqual([]);
+      expect(replayZoneUpdates(reply, [hello, { type: "zone", zone: yard }])).toEqual({
+        zones: [zone(), yard],
+        missing: [],
+      });
+      expect(replayZoneUpdates(reply, [{ ...entered, zone: "Staff" }]).missing).toEqual(["Staff"]);
+      expect(replayZoneUpdates(reply, [entered, second]).missing).toEqual([]);
+    });
   });
 });

@@ -20,6 +20,7 @@ import type {
   OutboxTargetState,
   Zone,
   ZoneCount,
+  ZoneUpdate,
 } from "./types.js";
 
 export const MAX_EVENTS = 50;
@@ -459,7 +460,7 @@ const capacityOf = (v: unknown): number | null => (isCount(v) ? v : null);
 const isFull = (count: number, capacity: number | null): boolean => capacity !== null && count >= capacity;
 
 /**
- * One zone of GET /zones, only the fields the panel uses (newer controllers send more, e.g. `lanes`); null
+ * One zone of GET /zones or of a `zone` message, only the fields the panel uses (not `lanes`, `loops`); null
  * without a name and a count. A policy value this panel does not know reads as `unknown`.
  */
 export function zoneOf(v: unknown): Zone | null {
@@ -493,23 +494,88 @@ export function zonesOf(items: unknown): Zone[] {
 /** An `occupancy` message or an item of the hello's `zones`; null when malformed. */
 export function zoneCountOf(v: unknown): ZoneCount | null {
   if (!isObject(v) || typeof v.zone !== "string" || v.zone === "" || !isCount(v.count)) return null;
-  return { zone: v.zone, count: v.count, capacity: capacityOf(v.capacity) };
+  const capacity = capacityOf(v.capacity);
+  return {
+    zone: v.zone,
+    count: v.count,
+    capacity,
+    full: typeof v.full === "boolean" ? v.full : isFull(v.count, capacity),
+    inside: isCount(v.inside) ? v.inside : null,
+  };
 }
 
 /**
- * A live count: the zone's count and capacity, and whether it is full. A zone the panel does not know yet
- * (the REST list has not answered) is left to that list. Returns `current` itself when nothing changed.
+ * A live count: the zone's count, capacity, whether it is full and how many plates are inside. A zone the
+ * panel does not know (no settings yet) is left alone. Returns `current` itself when nothing changed.
  */
 export function applyZoneCount(current: readonly Zone[], update: ZoneCount): readonly Zone[] {
   const zone = current.find((z) => z.name === update.zone);
-  if (!zone || (zone.count === update.count && zone.capacity === update.capacity)) return current;
-  const next: Zone = {
-    ...zone,
-    count: update.count,
-    capacity: update.capacity,
-    full: isFull(update.count, update.capacity),
-  };
+  if (!zone) return current;
+  const { count, capacity, full } = update;
+  const inside = update.inside ?? zone.inside;
+  if (zone.count === count && zone.capacity === capacity && zone.full === full && zone.inside === inside)
+    return current;
+  const next: Zone = { ...zone, count, capacity, full, inside };
   return current.map((z) => (z === zone ? next : z));
+}
+
+/** A zone created or changed: replaced where it is, or added at the end (the controller's order). */
+export function putZone(current: readonly Zone[], zone: Zone): readonly Zone[] {
+  if (!current.some((z) => z.name === zone.name)) return [...current, zone];
+  return current.map((z) => (z.name === zone.name ? zone : z));
+}
+
+/** A zone deleted. Returns `current` itself when it was not there. */
+export function removeZone(current: readonly Zone[], name: string): readonly Zone[] {
+  return current.some((z) => z.name === name) ? current.filter((z) => z.name !== name) : current;
+}
+
+/**
+ * One zone update. The hello's `zones` are the whole set: a zone it does not name was deleted while the panel
+ * was away; the others take its counts.
+ */
+export function applyZoneUpdate(current: readonly Zone[], update: ZoneUpdate): readonly Zone[] {
+  switch (update.type) {
+    case "occupancy": {
+      const { type: _type, ...count } = update;
+      return applyZoneCount(current, count);
+    }
+    case "zone":
+      return putZone(current, update.zone);
+    case "zone-removed":
+      return removeZone(current, update.zone);
+    case "zones": {
+      const named = new Set(update.zones.map((c) => c.zone));
+      let zones = current.some((z) => !named.has(z.name))
+        ? current.filter((z) => named.has(z.name))
+        : current;
+      for (const count of update.zones) zones = applyZoneCount(zones, count);
+      return zones;
+    }
+  }
+}
+
+/**
+ * Apply updates in order. Every update carries absolute values, so laying the ones received while GET /zones
+ * was under way over its reply (which may predate some of them) ends at the latest state. `missing`: zones the
+ * socket says exist that the panel has no settings for (only the zone list has them): fetch it.
+ */
+export function replayZoneUpdates(
+  current: readonly Zone[],
+  updates: readonly ZoneUpdate[],
+): { zones: readonly Zone[]; missing: string[] } {
+  let zones = current;
+  const named = new Set<string>();
+  for (const update of updates) {
+    zones = applyZoneUpdate(zones, update);
+    if (update.type === "zones") {
+      named.clear();
+      for (const count of update.zones) named.add(count.zone);
+    } else if (update.type === "zone-removed") named.delete(update.zone);
+    else named.add(update.type === "zone" ? update.zone.name : update.zone);
+  }
+  const missing = [...named].filter((name) => !zones.some((z) => z.name === name));
+  return { zones, missing };
 }
 
 /** "57 / 120", or "57" for a zone without a capacity. */
@@ -547,6 +613,14 @@ export function parseMessage(data: unknown): LiveMessage | null {
       const update = zoneCountOf(msg);
       return update ? { type: "occupancy", ...update } : null;
     }
+    case "zone": {
+      const zone = zoneOf(msg.zone);
+      return zone ? { type: "zone", zone } : null;
+    }
+    case "zone-removed":
+      return typeof msg.zone === "string" && msg.zone !== ""
+        ? { type: "zone-removed", zone: msg.zone }
+        : null;
     case "approval": {
       const request = approvalOf(msg);
       return request ? { type: "approval", ...request } : null;

@@ -14,12 +14,14 @@ import {
   applyIo,
   applyOutboxTarget,
   applyZoneCount,
+  applyZoneUpdate,
   backoffDelay,
   lanesOf,
   MAX_EVENTS,
   mergeEvents,
   outboxTargetsOf,
   parseMessage,
+  replayZoneUpdates,
   showableImages,
   zoneOf,
   zonesOf,
@@ -39,7 +41,7 @@ import type {
   OpenResult,
   OutboxTarget,
   Zone,
-  ZoneCount,
+  ZoneUpdate,
 } from "./types";
 
 export type LinkState = "connecting" | "live" | "reconnecting" | "stopped";
@@ -54,12 +56,11 @@ const CLOSE_AUTH_FAILED = 4401;
 const OUTBOX_AFTER_DECISION_MS = 1_500;
 const OUTBOX_WHILE_PENDING_MS = 15_000;
 /**
- * Counts arrive live (`occupancy`); the rest of a zone does not: how many plates are marked inside (after a
- * decision or a count the zones are fetched again shortly; plates are also forgotten `resetAfterMs` after they
- * entered), and zones created, changed or deleted through the API (fetched again every so often).
+ * Zones arrive whole over the socket (topic `occupancy`: counts and plates inside, settings, deletions; the
+ * hello's counts): GET /zones is fetched once per connection for the settings, and again only when it failed
+ * or the socket named a zone the panel has no settings for. A failed fetch is tried again after this long.
  */
-const ZONES_AFTER_CHANGE_MS = 1_000;
-const ZONES_EVERY_MS = 60_000;
+const ZONES_RETRY_MS = 15_000;
 
 export class LiveStore {
   lanes = $state.raw<readonly Lane[]>([]);
@@ -101,12 +102,11 @@ export class LiveStore {
   /** False once the controller answered 404 (no zones API): nothing is fetched again. */
   #zonesApi = true;
   #zonesTimer: ReturnType<typeof setTimeout> | undefined;
-  #zonesDue = 0;
   /**
-   * Live counts received while GET /zones is under way. The reply may predate them: they are laid over it.
-   * Null when no request is under way.
+   * Zone updates received while GET /zones is under way, in order. The reply may predate them: they are laid
+   * over it. Null when no request is under way.
    */
-  #countsDuringLoad: Map<string, ZoneCount> | null = null;
+  #zoneUpdatesDuringLoad: ZoneUpdate[] | null = null;
 
   constructor(token: string, onUnauthorized: () => void) {
     this.#token = token;
@@ -214,8 +214,9 @@ export class LiveStore {
   }
 
   /**
-   * Set a zone's count by hand (audited by the controller). The reply's zone is shown at once; returns the
-   * count before. Throws ApiError with the controller's message on failure.
+   * Set a zone's count by hand (audited by the controller); returns the count before. While live the socket
+   * shows the new count (the reply could arrive after a newer count); otherwise the reply's zone is shown.
+   * Throws ApiError with the controller's message on failure.
    */
   async correctZoneCount(name: string, count: number, reason: string): Promise<{ from: number }> {
     const res = await this.#zoneRequest<{ zone?: unknown; from?: unknown }>(
@@ -224,22 +225,24 @@ export class LiveStore {
       { count, reason },
     );
     const zone = zoneOf(res?.zone);
-    if (zone && !this.#stopped) this.zones = this.zones.map((z) => (z.name === zone.name ? zone : z));
-    this.#refreshZonesIn(ZONES_AFTER_CHANGE_MS);
+    if (zone && !this.#stopped && this.link !== "live") {
+      const { name, capacity, full, inside } = zone;
+      this.zones = applyZoneCount(this.zones, { zone: name, count: zone.count, capacity, full, inside });
+    }
     return { from: typeof res?.from === "number" ? res.from : Number.NaN };
   }
 
   /**
    * Forget every plate marked inside the zone (manual anti-passback reset, audited by the controller).
-   * Returns how many were inside.
+   * Returns how many were inside. Shown like a correction: by the socket while live.
    */
   async resetZonePresence(name: string): Promise<{ removed: number }> {
     const res = await this.#zoneRequest<{ removed?: unknown }>(
       `api/v1/zones/${encodeURIComponent(name)}/presence`,
       "DELETE",
     );
-    if (!this.#stopped) this.zones = this.zones.map((z) => (z.name === name ? { ...z, inside: 0 } : z));
-    this.#refreshZonesIn(ZONES_AFTER_CHANGE_MS);
+    if (!this.#stopped && this.link !== "live")
+      this.zones = this.zones.map((z) => (z.name === name ? { ...z, inside: 0 } : z));
     return { removed: typeof res?.removed === "number" ? res.removed : Number.NaN };
   }
 
@@ -332,8 +335,9 @@ export class LiveStore {
   }
 
   /**
-   * The zones. One request at a time; a refresh asked for meanwhile runs once this one is done. Live counts
-   * that arrive while it is under way win over the reply. A controller without zones (404) hides them.
+   * The zones' settings (and state). One request at a time; a refresh asked for meanwhile runs once this one
+   * is done. Socket updates that arrive while it is under way are laid over the reply. A controller without
+   * zones (404) hides them.
    */
   async #loadZones(): Promise<void> {
     if (!this.#zonesApi) return;
@@ -342,52 +346,49 @@ export class LiveStore {
       return;
     }
     this.#zonesLoading = true;
-    this.#countsDuringLoad = new Map();
+    const updates: ZoneUpdate[] = [];
+    this.#zoneUpdatesDuringLoad = updates;
     clearTimeout(this.#zonesTimer);
-    this.#zonesDue = 0;
+    let failed = false;
     try {
       const res = await apiRequest<Items<unknown>>("api/v1/zones", { token: this.#token });
       if (this.#stopped) return;
-      let zones: readonly Zone[] = zonesOf(res?.items);
-      for (const update of this.#countsDuringLoad.values()) zones = applyZoneCount(zones, update);
+      const { zones, missing } = replayZoneUpdates(zonesOf(res?.items), updates);
       this.zones = zones;
+      // Named by the socket after the reply was made, before the panel heard of it: ask once more.
+      if (missing.length > 0) this.#zonesAgain = true;
     } catch (err) {
       this.#checkAuth(err);
       if (err instanceof ApiError && err.status === 404) {
         this.#zonesApi = false;
         this.zones = [];
-      }
+      } else failed = true;
     } finally {
       this.#zonesLoading = false;
-      this.#countsDuringLoad = null;
+      this.#zoneUpdatesDuringLoad = null;
     }
     if (this.#stopped) return;
     if (this.#zonesAgain) {
       this.#zonesAgain = false;
       void this.#loadZones();
-    } else {
-      this.#refreshZonesIn(ZONES_EVERY_MS);
+    } else if (failed) {
+      this.#zonesTimer = setTimeout(() => void this.#loadZones(), ZONES_RETRY_MS);
     }
   }
 
-  /** Fetch the zones again within `ms` (an earlier refresh already planned stays). */
-  #refreshZonesIn(ms: number): void {
-    if (this.#stopped || !this.#zonesApi) return;
-    const due = Date.now() + ms;
-    if (this.#zonesDue !== 0 && this.#zonesDue <= due) return;
-    clearTimeout(this.#zonesTimer);
-    this.#zonesDue = due;
-    this.#zonesTimer = setTimeout(() => {
-      this.#zonesDue = 0;
-      void this.#loadZones();
-    }, ms);
-  }
-
-  /** A live count (a message or the hello): shown at once; a zone not known yet has the list fetched. */
-  #applyCount(update: ZoneCount): void {
-    this.#countsDuringLoad?.set(update.zone, update);
-    if (this.zones.some((z) => z.name === update.zone)) this.zones = applyZoneCount(this.zones, update);
-    else if (!this.#zonesLoading) void this.#loadZones();
+  /**
+   * A zone update from the socket: shown at once. A zone it names that the panel has no settings for (its
+   * `zone` message came before this connection) has the list fetched.
+   */
+  #applyZoneUpdate(update: ZoneUpdate): void {
+    if (this.#zoneUpdatesDuringLoad) {
+      this.#zoneUpdatesDuringLoad.push(update);
+      this.zones = applyZoneUpdate(this.zones, update);
+      return;
+    }
+    const { zones, missing } = replayZoneUpdates(this.zones, [update]);
+    this.zones = zones;
+    if (missing.length > 0) void this.#loadZones();
   }
 
   async #reloadEvents(): Promise<void> {
@@ -464,15 +465,16 @@ export class LiveStore {
           for (const item of msg.io) applyIo(this.io, item);
           if (msg.cameras) this.cameras = applyHelloCameras(this.cameras, msg.cameras);
           if (msg.approvals) this.approvals = msg.approvals;
-          for (const update of msg.zones ?? []) this.#applyCount(update);
           this.link = "live";
           this.problem = null;
-          // Decisions made while the socket was down are only in the log: fetch them.
+          // Decisions made while the socket was down are only in the log: fetch them. Zone settings changed
+          // meanwhile are not in the hello: fetch them (first, so the hello's counts are laid over the reply).
           if (reconnected) {
             void this.#reloadEvents();
             void this.#loadOutbox();
             void this.#loadZones();
           }
+          if (msg.zones) this.#applyZoneUpdate({ type: "zones", zones: msg.zones });
           if (this.cameras.some((c) => c.lane === null)) void this.#loadCameraInfo();
           break;
         }
@@ -484,8 +486,6 @@ export class LiveStore {
           this.arrivedLive.add(msg.event.id);
           this.events = mergeEvents(this.events, [msg.event]);
           if (this.outbox.length > 0) this.#refreshOutboxIn(OUTBOX_AFTER_DECISION_MS);
-          // A passage may have marked a plate inside (or out): that is not announced by itself.
-          if (this.zones.length > 0) this.#refreshZonesIn(ZONES_AFTER_CHANGE_MS);
           break;
         case "approval": {
           const { type: _type, ...request } = msg;
@@ -502,8 +502,9 @@ export class LiveStore {
           this.lanes = applyBarrier(this.lanes, msg);
           break;
         case "occupancy":
-          this.#applyCount({ zone: msg.zone, count: msg.count, capacity: msg.capacity });
-          this.#refreshZonesIn(ZONES_AFTER_CHANGE_MS);
+        case "zone":
+        case "zone-removed":
+          this.#applyZoneUpdate(msg);
           break;
         case "outbox":
           this.outbox = applyOutboxTarget(this.outbox, msg.target);

@@ -192,14 +192,14 @@ export type ApprovalOutcome = "approve" | "approve-pass" | "deny";
 /** `unknown`: the controller sent a mode this panel does not know. */
 export type AntiPassback = "off" | "soft" | "hard" | "unknown";
 
-/** A zone of GET /zones (only the fields the panel uses; newer controllers may send more). */
+/** A zone of GET /zones and of `zone` socket messages (only the fields the panel uses; lanes, loops are not). */
 export interface Zone {
   name: string;
   /** Vehicles inside: entries − exits of passages the barrier opened for. */
   count: number;
   /** Null: unlimited. */
   capacity: number | null;
-  /** The count has reached the capacity (the panel works it out again after each live count). */
+  /** The count has reached the capacity (as the controller says; worked out when it does not). */
   full: boolean;
   /** Plates marked inside for anti-passback, not yet forgotten. */
   inside: number;
@@ -216,7 +216,17 @@ export interface ZoneCount {
   zone: string;
   count: number;
   capacity: number | null;
+  full: boolean;
+  /** Plates marked inside; null when the controller did not say (the panel keeps what it has). */
+  inside: number | null;
 }
+
+/** What changes the panel's zones: the `occupancy` topic's messages and the hello's `zones` (the whole set). */
+export type ZoneUpdate =
+  | ({ type: "occupancy" } & ZoneCount)
+  | { type: "zone"; zone: Zone }
+  | { type: "zone-removed"; zone: string }
+  | { type: "zones"; zones: ZoneCount[] };
 
 export type LiveMessage =
   /** `cameras` is null when the controller sent none (an older controller). */
@@ -231,6 +241,8 @@ export type LiveMessage =
       zones?: ZoneCount[];
     }
   | ({ type: "occupancy" } & ZoneCount)
+  | { type: "zone"; zone: Zone }
+  | { type: "zone-removed"; zone: string }
   | ({ type: "approval" } & ApprovalRequest)
   | { type: "approval-resolved"; id: number }
   | { type: "camera"; camera: CameraStatus }
