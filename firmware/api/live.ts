@@ -9,7 +9,7 @@
  * `{ type: "zone", zone: <as GET /api/v1/zones/{name}> }`, a deleted one `{ type: "zone-removed", zone }`. The
  * hello carries `zones: [{ zone, count, capacity, full, inside }]`.
  * Operator approval requests are `approval` messages `{ type: "approval", id, lane, plate, reason, eventId,
- * askedAt, expiresAt }` and `{ type: "approval-resolved", id, outcome, by }` (topic `approval`); the hello
+ * askedAt, expiresAt, passHours }` and `{ type: "approval-resolved", id, outcome, by }` (topic `approval`); the hello
  * carries the pending ones as `approvals`.
  * `?topics=decision,io,camera,outbox,barrier,occupancy,approval` limits what a client receives.
  */
