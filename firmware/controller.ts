@@ -67,6 +67,7 @@ export class Controller {
     readonly outbox: Outbox,
     private readonly lanes: readonly Lane[],
     readonly approvals: Approvals,
+    private readonly presence: PresenceRepo,
   ) {}
 
   /** The HAL for a site: outputs and inputs as configured, driver as chosen. Start it before anything else. */
@@ -84,6 +85,7 @@ export class Controller {
     let cameras: CameraManager | null = null;
     let outbox: Outbox | null = null;
     let approvals: Approvals | null = null;
+    let presenceRepo: PresenceRepo | null = null;
     const wiegand = new Map<string, WiegandOutput>();
     let startedLanes: Lane[] = [];
     try {
@@ -114,10 +116,11 @@ export class Controller {
         seedZones: site.zones,
         lanePresenceInput: (id) => site.lanes.find((l) => l.id === id)?.presenceInput,
         timeZone: site.timeZone,
-        now: clock.now(),
+        now: () => clock.now(),
         beforeManualWrite: () => events.flush(),
         onChange: (change) => live.broadcast("occupancy", zoneMessage(change)),
       });
+      presenceRepo = presence;
       const lanes = createLanes(site.lanes, hal, {
         audit,
         log: log.child({ module: "barrier" }),
@@ -288,11 +291,13 @@ export class Controller {
         outbox,
         startedLanes,
         approvals,
+        presence,
       );
       controller.wiegand = [...wiegand.values()];
       return controller;
     } catch (err) {
       approvals?.stop();
+      presenceRepo?.stop();
       await cameras?.close();
       await outbox?.stop();
       for (const lane of startedLanes) await lane.stop();
@@ -310,6 +315,7 @@ export class Controller {
     await this.cameras.close();
     this.gate.stop();
     this.approvals.stop();
+    this.presence.stop();
     this.live.close();
     await this.app.close();
     this.events.flush();

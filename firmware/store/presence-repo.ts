@@ -102,6 +102,9 @@ export class PresenceRepo {
   private readonly lanePresenceInput: (laneId: string) => string | undefined;
   private readonly beforeManualWrite: () => void;
   private readonly onChange: (change: ZoneChange) => void;
+  private readonly now: () => number;
+  /** Fires when the earliest plate inside is due to be forgotten (see forgetDue). */
+  private expiryTimer: NodeJS.Timeout | null = null;
 
   constructor(options: {
     store: Store;
@@ -110,13 +113,16 @@ export class PresenceRepo {
     /** A lane's presence loop input (for `countBy: loop`). */
     lanePresenceInput: (laneId: string) => string | undefined;
     timeZone: string;
-    now: number;
+    /** The wall clock (epoch ms): seeding, and when plates inside are forgotten. */
+    now: () => number;
     /** Commits queued events first (EventsRepo.flush). */
     beforeManualWrite: () => void;
     /** Told every change of a zone's count, plates inside or settings, and a deletion (the live socket). */
     onChange?: (change: ZoneChange) => void;
   }) {
-    const { store, now } = options;
+    const { store } = options;
+    const now = options.now();
+    this.now = options.now;
     this.store = store;
     this.lanePresenceInput = options.lanePresenceInput;
     this.beforeManualWrite = options.beforeManualWrite;
@@ -157,6 +163,13 @@ export class PresenceRepo {
       this.zones.set(z.name, runtime);
     }
     this.index();
+    this.forgetDue();
+  }
+
+  /** Stop the expiry timer (the controller is stopping). */
+  stop(): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
   }
 
   /** Every zone's settings, by name. */
@@ -184,6 +197,7 @@ export class PresenceRepo {
         lanes: new Map(),
       });
     this.index();
+    this.forgetDue(); // resetAfterMs may have changed
     this.onChange({ kind: "settings", zone: this.zoneView(config.name, now) });
   }
 
@@ -277,6 +291,7 @@ export class PresenceRepo {
     if (effect.movement === "entry") {
       z.inside.set(effect.plate, effect.at);
       z.lanes.set(effect.plate, meta.laneId);
+      if (!this.expiryTimer) this.forgetDue();
     } else {
       z.inside.delete(effect.plate);
       z.lanes.delete(effect.plate);
@@ -376,6 +391,39 @@ export class PresenceRepo {
         "insert into zones (name, config, created_at, updated_at) values (?, ?, ?, ?) on conflict (name) do update set config = excluded.config, updated_at = excluded.updated_at",
       )
       .run(config.name, JSON.stringify(config), now, now);
+  }
+
+  /**
+   * Forget plates whose `resetAfterMs` has passed (memory and rows), announce the zones that changed, and arm
+   * the timer for the next one due. A later entry is never due earlier than the armed one (its time is later),
+   * so entering only arms the timer when none is armed; settings changes re-arm it.
+   */
+  private forgetDue(): void {
+    this.stop();
+    const now = this.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const z of this.zones.values()) {
+      const due: string[] = [];
+      for (const [plate, enteredAt] of z.inside) {
+        const forgetAt = enteredAt + z.policy.resetAfterMs;
+        if (forgetAt <= now) due.push(plate);
+        else next = Math.min(next, forgetAt);
+      }
+      if (due.length === 0) continue;
+      this.beforeManualWrite();
+      this.store.sqlite.transaction(() => {
+        for (const plate of due) this.remove.run(z.policy.name, plate);
+      })();
+      for (const plate of due) {
+        z.inside.delete(plate);
+        z.lanes.delete(plate);
+      }
+      this.onChange({ kind: "occupancy", zone: this.view(z, now) });
+    }
+    if (next === Number.POSITIVE_INFINITY) return;
+    // setTimeout holds at most ~24.8 days; a later expiry is looked at again then.
+    this.expiryTimer = setTimeout(() => this.forgetDue(), Math.min(next - now, 2 ** 31 - 1));
+    this.expiryTimer.unref();
   }
 
   /** Rebuild the lane and loop lookups from the zones' settings. */

@@ -220,8 +220,8 @@ export const outbox = sqliteTable(
 
 /**
  * Who is inside each zone (firmware/domain/presence.ts): one row per plate marked inside, written in the
- * transaction of the event that entered it, deleted by its exit or a manual reset. Rows older than the zone's
- * resetAfterMs are forgotten (filtered on read; such a row stays until its plate enters again, leaves or is reset).
+ * transaction of the event that entered it, deleted by its exit, a manual reset, or once the zone's resetAfterMs
+ * has passed (the controller forgets the plate then; at start for those that passed while it was stopped).
  */
 export const zonePresence = sqliteTable(
   "zone_presence",

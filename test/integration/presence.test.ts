@@ -397,3 +397,31 @@ describe("zones set up through the API", () => {
     expect((await tc.api("/api/v1/zones")).body.items).toEqual([]);
   });
 });
+
+describe("timed reset", () => {
+  let tc: TestController;
+  beforeAll(async () => {
+    const site = zoneSite("hard");
+    tc = await startTestController({
+      site: testSite({ ...site, zones: [{ ...site.zones[0], resetAfterMs: 1000 }] }),
+    });
+  });
+  afterAll(async () => {
+    await tc.stop();
+    tc.cleanup();
+  });
+
+  it("forgets a plate when its time is up and says so live, without waiting for another read", async () => {
+    const live = await connectLive(tc.url, tc.token);
+    const entered = Date.now();
+    expect((await enter(tc, "AB123CD")).body.decision).toBe("allow");
+    await live.waitFor((m) => m.type === "occupancy" && m.inside === 1);
+    expect((await enter(tc, "AB123CD")).body.decision).toBe("deny");
+    const forgotten = await live.waitFor((m) => m.type === "occupancy" && m.inside === 0, 5000);
+    expect(Date.now() - entered).toBeGreaterThanOrEqual(1000);
+    expect(forgotten).toMatchObject({ zone: "Car park", count: 1 }); // the count is not presence: it stays
+    expect((await tc.api(`${zonePath}/presence`)).body.items).toEqual([]);
+    expect((await enter(tc, "AB123CD")).body.decision).toBe("allow");
+    await live.close();
+  });
+});
