@@ -35,7 +35,8 @@ const CLOSE = "lane1.close";
 /** A serial barrier controller that is not there: its lane shows a fault. */
 const SERIAL_PATH = "/dev/portcullis-e2e-no-such-port";
 /** Every plate these scenarios read, to look for in URLs and the console. */
-const PLATES = /AB123CD|XY999ZZ|QQ ?12|CAM ?4711|PIC ?100[123]|RC ?2024|VIS ?[1-4]0[1-4]|ZN ?100[12]/i;
+const PLATES =
+  /AB123CD|XY999ZZ|QQ ?12|CAM ?4711|PIC ?100[123]|RC ?2024|VIS ?[1-4]0[1-4]|ZN ?100[12]|WY ?1001|WH ?[S5]500/i;
 const CAM2_SECRET = "second-camera-secret-0123";
 
 /**
@@ -284,8 +285,9 @@ describe("operator panel (browser)", () => {
   /** A signed-in panel on `site` in a fresh kiosk-sized context, recording its requests and console. */
   async function openPanel(
     site: TestController,
+    options: { timezoneId?: string } = {},
   ): Promise<{ ctx: BrowserContext; p: Page; urls: string[]; logs: string[] }> {
-    const ctx = await browser.newContext({ viewport: { width: 800, height: 480 } });
+    const ctx = await browser.newContext({ viewport: { width: 800, height: 480 }, ...options });
     await ctx.addInitScript({ content: RECORDER });
     await ctx.addInitScript({
       content: `localStorage.setItem(${JSON.stringify(TOKEN_KEY)}, ${JSON.stringify(site.token)});`,
@@ -1536,6 +1538,183 @@ describe("operator panel (browser)", () => {
 
     it("keeps plates out of the zone requests and the console", () => {
       expect(urls.some((u) => new URL(u).pathname.startsWith("/api/v1/zones/"))).toBe(true);
+      expect(urls.filter((u) => PLATES.test(decodeURIComponent(u)))).toEqual([]);
+      expect(logs.filter((l) => PLATES.test(l))).toEqual([]);
+    });
+  });
+
+  // ---- the decision detail's "Why": the chain behind a decision -----------------------------------
+
+  describe("why a decision was made", () => {
+    const ZONE = "Car park";
+    const SCHEDULE = "Around the clock";
+    let site: TestController;
+    let ctx: BrowserContext;
+    let p: Page;
+    let urls: string[];
+    let logs: string[];
+
+    beforeAll(async () => {
+      site = await startTestController({
+        site: testSite({
+          filters: { repeatWindowMs: 0 },
+          lanes: [{ id: LANE, name: "Entrance", barrierOutput: BARRIER, presenceInput: PRESENCE }],
+          zones: [{ name: ZONE, antiPassback: "hard", lanes: [{ lane: LANE, direction: "entry" }] }],
+          schedules: [
+            {
+              name: SCHEDULE,
+              windows: [
+                { days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], from: "00:00", to: "24:00" },
+              ],
+            },
+          ],
+          seedLists: [
+            { name: "Staff", kind: "allow", plates: ["WY 1001"], schedule: SCHEDULE },
+            { name: "Fleet", kind: "allow", plates: ["WH 5500"] },
+            { name: "Block", kind: "block", plates: [BLOCKED] },
+          ],
+        }),
+      });
+      const lists = (await site.api("/api/v1/lists")).body.items as { id: number; name: string }[];
+      const idOf = (name: string) => lists.find((l) => l.name === name)?.id;
+      // Fleet matches OCR misreads; Staff outranks the default priorities.
+      for (const [name, body] of [
+        ["Fleet", { maxDistance: 1 }],
+        ["Staff", { priority: 120 }],
+      ] as const) {
+        const res = await site.api(`/api/v1/lists/${idOf(name)}`, { method: "PATCH", body });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+      }
+      // The site's time zone (UTC by default) in the browser too: the zone sentence and the panel's
+      // "inside since" then read the same clock time.
+      ({ ctx, p, urls, logs } = await openPanel(site, { timezoneId: "UTC" }));
+    }, 60_000);
+
+    afterAll(async () => {
+      await ctx?.close();
+      await site?.stop();
+      site?.cleanup();
+    });
+
+    /** Opens the event's detail and waits for its "Why"; returns the dialog. */
+    async function openWhy(event: ApiEvent) {
+      await row(p, event.id).waitFor({ timeout: 10_000 });
+      await row(p, event.id).locator("button").click();
+      const detail = p.locator(`[data-testid="decision-detail"][data-id="${event.id}"]`);
+      await detail.waitFor({ timeout: 10_000 });
+      await detail.locator('[data-testid="why"][data-phase="shown"]').waitFor({ timeout: 10_000 });
+      return detail;
+    }
+
+    async function closeDetail(detail: ReturnType<Page["locator"]>): Promise<void> {
+      await p.keyboard.press("Escape");
+      await detail.waitFor({ state: "detached" });
+    }
+
+    /** Every row of the "Why" as `label: text`, in order (each label's row has the same key as its text). */
+    async function whyTexts(detail: ReturnType<Page["locator"]>): Promise<string[]> {
+      const why = detail.getByTestId("why");
+      const labels = await why.locator("dt").allTextContents();
+      const keys = await why
+        .locator("dt")
+        .evaluateAll((els) => els.map((e) => e.getAttribute("data-why-label")));
+      expect(
+        await why.locator("dd").evaluateAll((els) => els.map((e) => e.getAttribute("data-why"))),
+      ).toEqual(keys);
+      const texts = await why.locator("dd").allTextContents();
+      return labels.map((label, i) => `${label.trim()}: ${texts[i]?.trim()}`);
+    }
+
+    /** The "Why" section shown on the kiosk screen: scrolled into view, nothing sticking out sideways. */
+    async function shoot(detail: ReturnType<Page["locator"]>, name: string): Promise<void> {
+      const why = detail.getByTestId("why");
+      await why.scrollIntoViewIfNeeded();
+      await p.mouse.move(0, 0);
+      expect(await p.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(800);
+      const body = detail.locator(".body");
+      expect(await body.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+      // The dialog scrolls: the section's first and last rows can be brought on screen.
+      for (const dd of [why.locator("dd").first(), why.locator("dd").last()]) {
+        await dd.scrollIntoViewIfNeeded();
+        expect(await notFullyVisible(dd)).toEqual([]);
+      }
+      await why.scrollIntoViewIfNeeded();
+      await p.screenshot({ path: join(SHOTS, name) });
+    }
+
+    it("an exact match on a list with a schedule: the list, its priority, the schedule, the zone entry", async () => {
+      const event = await pushTo(site, "WY 1001");
+      expect(event.decision).toBe("allow");
+      const detail = await openWhy(event);
+      // Fetched by id: the event's own route, no plate in the URL.
+      expect(urls.map((u) => new URL(u).pathname)).toContain(`/api/v1/events/${event.id}`);
+
+      const rows = await whyTexts(detail);
+      expect(rows.slice(0, 2)).toEqual([
+        "Decided by: allow list 'Staff'",
+        "Match: 'Staff' · allow · priority 120 · exact · decided",
+      ]);
+      expect(rows[2]).toMatch(
+        /^List schedule: 'Around the clock' active · inside window every day 00:00–24:00 at (mon|tue|wed|thu|fri|sat|sun) \d\d:\d\d$/,
+      );
+      expect(rows.slice(3)).toEqual([
+        `Zone: '${ZONE}' · entry (from the lane) · anti-passback hard · not inside`,
+        "Occupancy: 0 (no capacity)",
+        "Passage: applied: entry recorded, count 0 → 1",
+      ]);
+      // The decisive match stands out.
+      expect(await detail.locator('dd[data-why="match-1"]').getAttribute("class")).toMatch(/\bdecisive\b/);
+      expect(await detail.locator('dd[data-why="decided"]').getAttribute("data-tone")).toBe("ok");
+      await shoot(detail, "why-allowed.png");
+      await closeDetail(detail);
+    }, 45_000);
+
+    it("a fuzzy match on a list with maxDistance: the edit and the plate it is listed as", async () => {
+      await idle(site);
+      const event = await pushTo(site, "WH S500");
+      expect(event.decision).toBe("allow");
+      expect(event.reason).toContain("S→5");
+      const detail = await openWhy(event);
+      const rows = await whyTexts(detail);
+      expect(rows.slice(0, 2)).toEqual([
+        "Decided by: allow list 'Fleet'",
+        "Match: 'Fleet' · allow · priority 50 · fuzzy 0.5: S→5 at 3 (OCR), listed as WH5500 · decided",
+      ]);
+      expect(rows.some((r) => r.startsWith("List schedule"))).toBe(false);
+      expect(rows).toContain("Passage: applied: entry recorded, count 1 → 2");
+      await shoot(detail, "why-fuzzy.png");
+      await closeDetail(detail);
+    }, 45_000);
+
+    it("a hard anti-passback denial: the zone decided, with its sentence, and since when the plate is inside", async () => {
+      await idle(site);
+      const event = await pushTo(site, "WY 1001");
+      expect(event.decision).toBe("deny");
+      expect(event.reason).toMatch(
+        /^WY1001 entered zone 'Car park' at (\d\d:\d\d) and has not left \(anti-passback\)$/,
+      );
+      const since = event.reason.match(/at (\d\d:\d\d)/)?.[1];
+      const detail = await openWhy(event);
+      const rows = await whyTexts(detail);
+      // The overruled match's schedule is still recorded.
+      expect(rows[2]).toMatch(/^List schedule: 'Around the clock' active · /);
+      expect([...rows.slice(0, 2), ...rows.slice(3)]).toEqual([
+        `Decided by: zone '${ZONE}': anti-passback`,
+        "Match: 'Staff' · allow · exact · overruled by the zone",
+        `Zone: '${ZONE}' · entry (from the lane) · anti-passback hard · inside since ${since}`,
+        "Occupancy: 2 (no capacity)",
+        `Anti-passback: ${event.reason}`,
+        "Passage: refused: nothing counted",
+      ]);
+      const veto = detail.locator('dd[data-why="zone-veto"]');
+      expect(await veto.getAttribute("data-tone")).toBe("bad");
+      expect(await veto.getAttribute("class")).toMatch(/\bdecisive\b/);
+      await shoot(detail, "why-anti-passback.png");
+      await closeDetail(detail);
+    }, 45_000);
+
+    it("keeps plates out of the URLs and the console", () => {
+      expect(urls.some((u) => /\/api\/v1\/events\/\d+$/.test(new URL(u).pathname))).toBe(true);
       expect(urls.filter((u) => PLATES.test(decodeURIComponent(u)))).toEqual([]);
       expect(logs.filter((l) => PLATES.test(l))).toEqual([]);
     });

@@ -35,6 +35,7 @@ import type {
   CameraItem,
   DecisionEvent,
   EventImage,
+  EventWithExplanation,
   IoItem,
   Items,
   Lane,
@@ -142,6 +143,19 @@ export class LiveStore {
   cameraName(id: string): string {
     const camera = this.cameras.find((c) => c.id === id);
     return camera?.name ? `${camera.name} (${id})` : id;
+  }
+
+  /**
+   * One event as the controller has it now, with the explanation of its decision (the list items may not
+   * carry it, and an approval rewrites it). The URL holds the event's id only, never the plate.
+   */
+  async eventDetail(eventId: number): Promise<EventWithExplanation> {
+    try {
+      return await apiRequest<EventWithExplanation>(`api/v1/events/${eventId}`, { token: this.#token });
+    } catch (err) {
+      this.#checkAuth(err);
+      throw err;
+    }
   }
 
   /** The event's stored pictures, plate crop first; empty until the controller has written them. */

@@ -250,3 +250,137 @@ export type LiveMessage =
   | ({ type: "io" } & IoItem)
   | ({ type: "barrier" } & BarrierUpdate)
   | { type: "outbox"; target: OutboxTarget };
+
+// ---- The explanation of a decision (GET /events/{id}: `explanation`) ------------------------------------
+// Copied from the controller (firmware/gate.ts `Explanation`, firmware/domain/*.ts, firmware/approvals.ts):
+// keep in step. The panel reads it defensively (lib/why.ts): any part may be missing from an older controller.
+
+/** One edit of a fuzzy match, turning the read plate into the listed one (`at`: 0-based in the read plate). */
+export type PlateEdit =
+  | { op: "substitute"; at: number; from: string; to: string; cost: number }
+  | { op: "insert"; at: number; char: string; cost: number }
+  | { op: "delete"; at: number; char: string; cost: number };
+
+export type MatchKind = { kind: "exact" } | { kind: "fuzzy"; distance: number; edits: PlateEdit[] };
+
+export type ListKind = "allow" | "block" | "custom";
+
+/** A list match in force, as the explanation lists them: best first. */
+export interface ExplainedMatch {
+  listId: number;
+  listName: string;
+  kind: ListKind;
+  entryId: number;
+  /** The listed plate (personal data). */
+  plate: string;
+  match: MatchKind;
+  /** The list's priority in force (its own or its kind's default). */
+  priority: number;
+}
+
+export type BuiltInList = "any-plate" | "not-in-list";
+
+/** A schedule's state at the decision (firmware/domain/schedule.ts `Explanation`, schedule-book.ts). */
+export type ScheduleState = {
+  active: boolean;
+  schedule: string;
+  /** What made it so; `unknown-schedule`: the controller has no schedule of that name. */
+  by:
+    | "window"
+    | "holiday-window"
+    | "holiday-closed"
+    | "holiday-outside"
+    | "outside-windows"
+    | "unknown-schedule";
+  /** Local wall time of the decision (absent for an unknown schedule). */
+  local?: { date: string; weekday: string; time: string };
+  window?: { index: number; days: string; from: string; to: string; startedOn: string };
+  holiday?: { date: string; entries: { calendar: string; name: string | null }[]; windows: string };
+  reason: string;
+  /** Bound to the list or to the entry. */
+  of: "list" | "entry";
+};
+
+/** Why an allow entry that would have decided did not count. */
+export type NotInForceReason = "expired" | "not-yet-valid" | "schedule" | "lane" | "used-up";
+
+export interface NotInForce {
+  listId: number;
+  listName: string;
+  kind: ListKind;
+  entryId: number;
+  plate: string;
+  because: NotInForceReason;
+}
+
+/** The pass of the decisive entry (or of `notInForce`'s): firmware/domain/passes.ts `PassState`. */
+export interface PassState {
+  entryId: number;
+  /** null = unlimited visits. */
+  maxVisits: number | null;
+  /** Visits used before this decision. */
+  visitsUsed: number;
+  /** Lanes and lane groups the entry is valid on; null = every lane. */
+  lanes: string[] | null;
+  /** This decision used a visit. */
+  consumes: boolean;
+}
+
+/** The zone check of a passage (firmware/domain/presence.ts `PresenceCheck`) and whether it was applied. */
+export interface PresenceExplanation {
+  zone: string;
+  movement: "entry" | "exit" | null;
+  movementFrom: "lane" | "camera" | "read" | null;
+  antiPassback: "off" | "soft" | "hard";
+  /** Epoch ms the plate entered, if it was inside at the decision. */
+  insideSince: number | null;
+  count: number;
+  capacity: number | null;
+  full: boolean;
+  veto: { reason: string; rule: "anti-passback" | "capacity" } | null;
+  flag: { reason: string; rule: "anti-passback" | "exit-without-entry" | "clamped" } | null;
+  effect: {
+    zone: string;
+    plate: string;
+    movement: "entry" | "exit";
+    at: number;
+    countDelta: number;
+    countAfter: number;
+  } | null;
+  /** The barrier opened for it: the effect was applied to the zone. */
+  applied: boolean;
+}
+
+/** Operator approval (firmware/approvals.ts `ApprovalExplanation`). */
+export type ApprovalExplanation =
+  | { status: "pending"; asked: string; timeoutMs: number; onTimeout: "allow" | "deny" }
+  | {
+      status: "resolved";
+      asked: string;
+      outcome: ApprovalOutcome;
+      by: "admin" | "timeout" | "restart";
+      at: string;
+      reason: string | null;
+      passEntryId?: number;
+    };
+
+/** The chain that produced a decision, stored with its event. */
+export interface Explanation {
+  /** ISO decision time. */
+  at: string;
+  /** The decisive match's kind (kept when a zone veto empties `matches`). */
+  match: MatchKind | null;
+  matches: ExplainedMatch[];
+  builtIns: BuiltInList[];
+  /** The schedules the decisive match (or `notInForce`) is bound to. */
+  schedules: ScheduleState[];
+  notInForce: NotInForce | null;
+  presence?: PresenceExplanation | null;
+  pass?: PassState;
+  approval?: ApprovalExplanation;
+}
+
+/** GET /events/{id}: the event with the explanation of its decision. */
+export interface EventWithExplanation extends DecisionEvent {
+  explanation: unknown;
+}
