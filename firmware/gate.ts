@@ -404,16 +404,9 @@ export interface Explanation {
   /** The decision time. */
   at: string;
   match: Decision["matches"][number]["match"] | null;
-  matches: {
-    listId: number;
-    listName: string;
-    kind: string;
-    entryId: number;
-    plate: string;
-    match: unknown;
-    /** The list's priority in force (its own or its kind's default): matches are listed best first. */
-    priority: number;
-  }[];
+  matches: MatchExplanation[];
+  /** A zone vetoed the passage: the list match that decided before the veto (matches is then empty). */
+  overruled?: MatchExplanation;
   builtIns: Decision["builtIns"];
   /**
    * The schedules the decisive match (or `notInForce`) is bound to — its list's and its entry's — each with
@@ -440,20 +433,37 @@ export interface Explanation {
   approval?: ApprovalExplanation;
 }
 
+/** A list match as an explanation records it. */
+export interface MatchExplanation {
+  listId: number;
+  listName: string;
+  kind: string;
+  entryId: number;
+  plate: string;
+  match: unknown;
+  /** The list's priority in force (its own or its kind's default): matches are listed best first. */
+  priority: number;
+}
+
+function matchExplanation(m: Decision["matches"][number]): MatchExplanation {
+  return {
+    listId: m.list.id,
+    listName: m.list.name,
+    kind: m.list.kind,
+    entryId: m.entry.id,
+    plate: m.entry.plate,
+    match: m.match,
+    priority: priorityOf(m.list),
+  };
+}
+
 /** The chain that produced a decision, stored with the event and shown by the API. */
 export function explain(decision: Decision, presence: PresenceExplanation | null = null): Explanation {
   return {
     ...(presence ? { presence } : {}),
     match: decision.decisive?.match ?? null,
-    matches: decision.matches.map((m) => ({
-      listId: m.list.id,
-      listName: m.list.name,
-      kind: m.list.kind,
-      entryId: m.entry.id,
-      plate: m.entry.plate,
-      match: m.match,
-      priority: priorityOf(m.list),
-    })),
+    matches: decision.matches.map(matchExplanation),
+    ...(presence?.veto && decision.decisive ? { overruled: matchExplanation(decision.decisive) } : {}),
     builtIns: decision.builtIns,
     at: new Date(decision.at).toISOString(),
     schedules: explainSchedules(decision),

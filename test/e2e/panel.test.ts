@@ -1700,7 +1700,7 @@ describe("operator panel (browser)", () => {
       expect(rows[2]).toMatch(/^List schedule: 'Around the clock' active · /);
       expect([...rows.slice(0, 2), ...rows.slice(3)]).toEqual([
         `Decided by: zone '${ZONE}': anti-passback`,
-        "Match: 'Staff' · allow · exact · overruled by the zone",
+        "Match: 'Staff' · allow · priority 120 · exact · overruled by the zone",
         `Zone: '${ZONE}' · entry (from the lane) · anti-passback hard · inside since ${since}`,
         "Occupancy: 2 (no capacity)",
         `Anti-passback: ${event.reason}`,

@@ -83,6 +83,9 @@ describe("hard anti-passback and capacity", () => {
       applied: false,
       count: 1,
     });
+    // The list that allowed it is kept in the chain, as overruled.
+    expect(event.explanation.matches).toEqual([]);
+    expect(event.explanation.overruled).toMatchObject({ listName: "Allow", kind: "allow", plate: "AB123CD" });
     expect((await zone(tc)).count).toBe(1);
   });
 

@@ -301,10 +301,11 @@ describe("whyRows: zones", () => {
       false,
     );
     expect(decision.result).toBe("deny");
-    const rows = whyRows(explanation, { laneId: "1", listName: "Visitors", listKind: "allow" }, UTC);
+    // From the explanation alone: it keeps the overruled match.
+    const rows = whyRows(explanation, undefined, UTC);
     expect(texts(rows)).toEqual([
       "Decided by: zone 'Car park': anti-passback",
-      "Match: 'Visitors' · allow · exact · overruled by the zone",
+      "Match: 'Visitors' · allow · priority 50 · exact · overruled by the zone",
       "Zone: 'Car park' · entry (from the lane) · anti-passback hard · inside since 08:15",
       "Occupancy: 1 / 2",
       "Anti-passback: ZN1001 entered zone 'Car park' at 08:15 and has not left (anti-passback)",

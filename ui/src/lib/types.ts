@@ -371,6 +371,8 @@ export interface Explanation {
   /** The decisive match's kind (kept when a zone veto empties `matches`). */
   match: MatchKind | null;
   matches: ExplainedMatch[];
+  /** A zone vetoed the passage: the list match that decided before the veto. */
+  overruled?: ExplainedMatch;
   builtIns: BuiltInList[];
   /** The schedules the decisive match (or `notInForce`) is bound to. */
   schedules: ScheduleState[];

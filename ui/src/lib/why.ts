@@ -309,7 +309,8 @@ function approvalText(a: ApprovalExplanation, opts: WhyOptions): string {
 
 /**
  * The rows of the "Why" section for an event's explanation; empty when there is nothing to explain (no
- * explanation). `event` fills in the list a zone veto overruled (the explanation keeps only its match kind).
+ * explanation). `event` fills in the list a zone veto overruled for events stored before the explanation
+ * kept it (`overruled`).
  */
 export function whyRows(explanation: unknown, event?: WhyEvent, opts: WhyOptions = {}): WhyRow[] {
   // Not an explanation this panel can read: nothing is said rather than something guessed.
@@ -380,7 +381,17 @@ export function whyRows(explanation: unknown, event?: WhyEvent, opts: WhyOptions
       ...(isDecisive ? { decisive: true } : {}),
     });
   });
-  if (matches.length === 0 && vetoed && decisiveMatch && event?.listName)
+  const overruled = matchOf(explanation.overruled);
+  if (matches.length === 0 && vetoed && overruled) {
+    const priority = Number.isNaN(overruled.priority) ? "" : ` · priority ${overruled.priority}`;
+    const listed = overruled.match.kind === "fuzzy" ? overruled.plate : "";
+    rows.push({
+      key: "match-1",
+      label: "Match",
+      text: `'${overruled.listName}' · ${overruled.kind}${priority} · ${matchKindText(overruled.match, listed)} · overruled by the zone`,
+    });
+  } else if (matches.length === 0 && vetoed && decisiveMatch && event?.listName)
+    // Events stored before explanations kept the overruled match: the event's list fields tell.
     rows.push({
       key: "match-1",
       label: "Match",
