@@ -131,6 +131,7 @@ export class Controller {
       const live = new LiveHub(
         checkToken,
         () => ({
+          site: { name: site.name, timeZone: site.timeZone },
           lanes: [...lanes.values()].map((l) => l.toJSON()),
           io: hal.state().map(ioView),
           cameras: cameras?.statuses().map(statusView) ?? [],

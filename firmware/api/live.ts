@@ -1,6 +1,9 @@
 /**
  * The live socket (/api/v1/live): one JSON message per decision, per I/O transition, per camera status
  * change, and per outbox target state change (up/down; never per message).
+ * The first message is the hello, `{ type: "hello", site, lanes, io, cameras, zones, approvals }`: `site` is
+ * `{ name, timeZone }` from the site file — the IANA zone the controller writes the times in its reasons in
+ * ("… entered zone 'Car park' at 08:15 …"), in which the panel shows every time.
  * Authentication: `Authorization: Bearer …` on the upgrade, or — for browsers, which cannot set headers on
  * a WebSocket — a first message `{"type":"auth","token":"…"}` within 5 s. Failure closes with code 4401.
  * Each barrier's state change is a `barrier` message: `{ type, lane, state, position, fault?, since }`.

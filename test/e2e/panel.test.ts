@@ -36,7 +36,7 @@ const CLOSE = "lane1.close";
 const SERIAL_PATH = "/dev/portcullis-e2e-no-such-port";
 /** Every plate these scenarios read, to look for in URLs and the console. */
 const PLATES =
-  /AB123CD|XY999ZZ|QQ ?12|CAM ?4711|PIC ?100[123]|RC ?2024|VIS ?[1-4]0[1-4]|ZN ?100[12]|WY ?1001|WH ?[S5]500/i;
+  /AB123CD|XY999ZZ|QQ ?12|CAM ?4711|PIC ?100[123]|RC ?2024|VIS ?[1-4]0[1-4]|ZN ?100[12]|WY ?1001|WH ?[S5]500|TK ?1001/i;
 const CAM2_SECRET = "second-camera-secret-0123";
 
 /**
@@ -1585,8 +1585,8 @@ describe("operator panel (browser)", () => {
         const res = await site.api(`/api/v1/lists/${idOf(name)}`, { method: "PATCH", body });
         expect(res.status, JSON.stringify(res.body)).toBe(200);
       }
-      // The site's time zone (UTC by default) in the browser too: the zone sentence and the panel's
-      // "inside since" then read the same clock time.
+      // The site's time zone (UTC by default) in the browser too. The panel shows the site's zone whatever the
+      // browser's ("times in the site's time zone" below runs them apart).
       ({ ctx, p, urls, logs } = await openPanel(site, { timezoneId: "UTC" }));
     }, 60_000);
 
@@ -1715,6 +1715,131 @@ describe("operator panel (browser)", () => {
 
     it("keeps plates out of the URLs and the console", () => {
       expect(urls.some((u) => /\/api\/v1\/events\/\d+$/.test(new URL(u).pathname))).toBe(true);
+      expect(urls.filter((u) => PLATES.test(decodeURIComponent(u)))).toEqual([]);
+      expect(logs.filter((l) => PLATES.test(l))).toEqual([]);
+    });
+  });
+
+  // ---- a site in another time zone than the browser ----------------------------------------
+  describe("times in the site's time zone", () => {
+    const ZONE = "Gate yard";
+    /** The site's zone; the kiosk's browser runs in another, 13–14 hours behind. */
+    const SITE_ZONE = "Asia/Tokyo";
+    const BROWSER_ZONE = "America/New_York";
+    let site: TestController;
+    let ctx: BrowserContext;
+    let p: Page;
+    let urls: string[];
+    let logs: string[];
+
+    const hms = (zone: string) =>
+      new Intl.DateTimeFormat("en-GB", {
+        timeZone: zone,
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+        hourCycle: "h23",
+      });
+    /** The event's time as the site's wall clock shows it ("17:15:02"), and as the browser's would. */
+    const inZone = (iso: string, zone: string) => hms(zone).format(new Date(iso));
+
+    beforeAll(async () => {
+      site = await startTestController({
+        site: testSite({
+          timeZone: SITE_ZONE,
+          filters: { repeatWindowMs: 0 },
+          lanes: [{ id: LANE, name: "Entrance", barrierOutput: BARRIER, presenceInput: PRESENCE }],
+          zones: [{ name: ZONE, antiPassback: "hard", lanes: [{ lane: LANE, direction: "entry" }] }],
+          seedLists: [{ name: "Staff", kind: "allow", plates: ["TK 1001"] }],
+        }),
+      });
+      ({ ctx, p, urls, logs } = await openPanel(site, { timezoneId: BROWSER_ZONE }));
+    }, 60_000);
+
+    afterAll(async () => {
+      await ctx?.close();
+      await site?.stop();
+      site?.cleanup();
+    });
+
+    it("the clock shows the site's time and names its zone, as this browser runs in another", async () => {
+      expect(await p.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")).toBe(BROWSER_ZONE);
+      const zone = p.getByTestId("clock-zone");
+      await zone.waitFor({ timeout: 10_000 });
+      expect(await zone.getAttribute("data-zone")).toBe(SITE_ZONE);
+      expect((await zone.textContent())?.trim()).toBe("Tokyo");
+      expect(await notFullyVisible(zone)).toEqual([]);
+      // Read between two instants: the clock shows one of the site's times between them, to the minute.
+      const before = Date.now();
+      const shown = (await p.getByTestId("clock-time").textContent())?.trim() ?? "";
+      const after = Date.now();
+      const hm = (ms: number) => hms(SITE_ZONE).format(ms).slice(0, 5);
+      expect([hm(before), hm(after)]).toContain(shown.slice(0, 5));
+      expect(shown.slice(0, 5)).not.toBe(hms(BROWSER_ZONE).format(before).slice(0, 5));
+      await p.screenshot({ path: join(SHOTS, "site-time-zone.png") });
+    });
+
+    it("a decision's time and a zone veto's 'inside since' read the site's clock, as the reason does", async () => {
+      // The entry and the veto's sentence name the same minute: keep clear of a minute's turn.
+      const second = new Date().getUTCSeconds();
+      if (second >= 50) await new Promise((r) => setTimeout(r, (61 - second) * 1000));
+      const entry = (await pushTo(site, "TK 1001")) as ApiEvent & { receivedAt: string };
+      expect(entry.decision).toBe("allow");
+      const entryTime = inZone(entry.receivedAt, SITE_ZONE);
+      // The two zones never share a wall clock (13–14 hours apart): the check below can tell them apart.
+      expect(inZone(entry.receivedAt, BROWSER_ZONE)).not.toBe(entryTime);
+      await row(p, entry.id).waitFor({ timeout: 10_000 });
+      expect((await row(p, entry.id).getByTestId("event-time").textContent())?.trim()).toBe(entryTime);
+
+      await idle(site);
+      const veto = (await pushTo(site, "TK 1001")) as ApiEvent & { receivedAt: string };
+      expect(veto.decision).toBe("deny");
+      // The controller writes the time the plate entered in the site's zone...
+      const since = veto.reason.match(
+        /^TK1001 entered zone 'Gate yard' at (\d\d:\d\d) and has not left \(anti-passback\)$/,
+      )?.[1];
+      expect(since, veto.reason).toBe(entryTime.slice(0, 5));
+      // ...and the panel shows the entry decision's time, the veto's and "inside since" on the same clock.
+      await row(p, veto.id).waitFor({ timeout: 10_000 });
+      expect((await row(p, veto.id).getByTestId("event-time").textContent())?.trim()).toBe(
+        inZone(veto.receivedAt, SITE_ZONE),
+      );
+      await row(p, veto.id).locator("button").click();
+      const detail = p.locator(`[data-testid="decision-detail"][data-id="${veto.id}"]`);
+      await detail.locator('[data-testid="why"][data-phase="shown"]').waitFor({ timeout: 10_000 });
+      expect((await detail.getByTestId("detail-time").textContent())?.trim()).toBe(
+        inZone(veto.receivedAt, SITE_ZONE),
+      );
+      expect((await detail.locator('dd[data-why="zone"]').textContent())?.trim()).toBe(
+        `'${ZONE}' · entry (from the lane) · anti-passback hard · inside since ${since}`,
+      );
+      expect((await detail.locator('dd[data-why="zone-veto"]').textContent())?.trim()).toBe(veto.reason);
+      await p.screenshot({ path: join(SHOTS, "site-time-zone-why.png") });
+      await p.keyboard.press("Escape");
+      await detail.waitFor({ state: "detached" });
+    }, 45_000);
+
+    it("a browser in the site's own zone shows the same times and does not name the zone", async () => {
+      const other = await openPanel(site, { timezoneId: SITE_ZONE });
+      try {
+        const newest = (await site.api("/api/v1/events?limit=1")).body.items[0] as ApiEvent & {
+          receivedAt: string;
+        };
+        const r = row(other.p, newest.id);
+        await r.waitFor({ timeout: 10_000 });
+        expect((await r.getByTestId("event-time").textContent())?.trim()).toBe(
+          inZone(newest.receivedAt, SITE_ZONE),
+        );
+        await other.p.getByTestId("clock-time").waitFor();
+        expect(await other.p.getByTestId("clock-zone").count()).toBe(0);
+        expect(other.urls.filter((u) => PLATES.test(decodeURIComponent(u)))).toEqual([]);
+        expect(other.logs.filter((l) => PLATES.test(l))).toEqual([]);
+      } finally {
+        await other.ctx.close();
+      }
+    });
+
+    it("keeps plates out of the URLs and the console", () => {
       expect(urls.filter((u) => PLATES.test(decodeURIComponent(u)))).toEqual([]);
       expect(logs.filter((l) => PLATES.test(l))).toEqual([]);
     });

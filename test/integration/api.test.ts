@@ -35,7 +35,10 @@ describe("authentication", () => {
       expect((await tc.api(path)).status, path).toBe(200);
     }
     expect((await tc.api("/api/v1/lanes/1/open", { body: {}, token: null })).status).toBe(401);
-    expect((await tc.api("/api/v1/health", { token: null })).status).toBe(200);
+    const health = await tc.api("/api/v1/health", { token: null });
+    expect(health.status).toBe(200);
+    // The site's name and time zone are no secret: a panel on the sign-in screen may show them.
+    expect(health.body.site).toEqual({ name: "Demo site", timeZone: "UTC" });
   });
 
   it("no spelling of a protected path gets through without the token", async () => {
@@ -101,6 +104,8 @@ describe("authentication", () => {
       barrier: { state: "unknown", fault: null, canClose: false, canHold: true },
     });
     expect(hello.io.map((i: { name: string }) => i.name).sort()).toEqual(["lane1.barrier", "lane1.presence"]);
+    // The zone the reasons' times are written in: the panel shows its times in it.
+    expect(hello.site).toEqual({ name: "Demo site", timeZone: "UTC" });
     await live.close();
   });
 });

@@ -23,6 +23,10 @@ export const healthRoutes =
               version: Type.String(),
               uptimeS: Type.Number(),
               hal: Type.String(),
+              site: Type.Object(
+                { name: Type.String(), timeZone: Type.String() },
+                { description: "the site's name and IANA time zone (the zone of the times in reasons)" },
+              ),
               lanes: Type.Integer(),
               eventsPending: Type.Integer(),
               memoryMb: Type.Object({ rss: Type.Number(), heapUsed: Type.Number(), external: Type.Number() }),
@@ -35,6 +39,7 @@ export const healthRoutes =
         version: ctx.version,
         uptimeS: Math.round((ctx.clock.now() - ctx.startedAt) / 100) / 10,
         hal: ctx.hal.driver,
+        site: { name: ctx.site.name, timeZone: ctx.site.timeZone },
         lanes: ctx.lanes.size,
         eventsPending: ctx.events.pending,
         memoryMb: memoryMb(),

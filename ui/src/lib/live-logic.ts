@@ -1,4 +1,6 @@
 /** Pure helpers behind the live store: no DOM, no Svelte, easy to reason about. */
+
+import { knownTimeZone } from "./format.js";
 import type {
   ApprovalRequest,
   Barrier,
@@ -18,6 +20,7 @@ import type {
   LiveMessage,
   OutboxTarget,
   OutboxTargetState,
+  SiteInfo,
   Zone,
   ZoneCount,
   ZoneUpdate,
@@ -583,6 +586,17 @@ export function occupancyText(zone: Pick<Zone, "count" | "capacity">): string {
   return zone.capacity === null ? String(zone.count) : `${zone.count} / ${zone.capacity}`;
 }
 
+/**
+ * The hello's `site`; null when missing or when its time zone is not one this browser knows (times are then
+ * shown in the browser's zone rather than not at all). The zone is kept as the browser spells it.
+ */
+export function siteOf(v: unknown): SiteInfo | null {
+  if (!isObject(v)) return null;
+  const timeZone = knownTimeZone(v.timeZone);
+  if (timeZone === null) return null;
+  return { name: typeof v.name === "string" ? v.name : "", timeZone };
+}
+
 /** Parse one socket frame; null for anything malformed or of a type this panel does not know. */
 export function parseMessage(data: unknown): LiveMessage | null {
   if (typeof data !== "string") return null;
@@ -594,8 +608,9 @@ export function parseMessage(data: unknown): LiveMessage | null {
   }
   if (!isObject(msg)) return null;
   switch (msg.type) {
-    case "hello":
+    case "hello": {
       if (!Array.isArray(msg.lanes) || !Array.isArray(msg.io)) return null;
+      const site = siteOf(msg.site);
       return {
         type: "hello",
         lanes: lanesOf(msg.lanes),
@@ -608,7 +623,9 @@ export function parseMessage(data: unknown): LiveMessage | null {
         ...(Array.isArray(msg.zones)
           ? { zones: msg.zones.map(zoneCountOf).filter((z): z is ZoneCount => z !== null) }
           : {}),
+        ...(site ? { site } : {}),
       };
+    }
     case "occupancy": {
       const update = zoneCountOf(msg);
       return update ? { type: "occupancy", ...update } : null;

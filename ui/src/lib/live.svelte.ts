@@ -41,6 +41,7 @@ import type {
   Lane,
   OpenResult,
   OutboxTarget,
+  SiteInfo,
   Zone,
   ZoneUpdate,
 } from "./types";
@@ -76,6 +77,8 @@ export class LiveStore {
   approvals = $state.raw<ApprovalRequest[]>([]);
   /** Zones in the controller's order; empty when it has none (or is too old to have any). */
   zones = $state.raw<readonly Zone[]>([]);
+  /** The site's name and time zone, from the hello; null until then (or from an older controller). */
+  site = $state.raw<SiteInfo | null>(null);
   link = $state<LinkState>("connecting");
   /** Epoch ms of the next reconnect attempt while reconnecting. */
   retryAt = $state<number | null>(null);
@@ -134,6 +137,14 @@ export class LiveStore {
     const ws = this.#ws;
     this.#ws = null;
     if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, "panel closed");
+  }
+
+  /**
+   * The time zone every time on the panel is shown in (lib/format.ts, lib/why.ts take it): the site's, in which
+   * the controller writes the times in its reasons; undefined — the browser's own zone — until the hello says.
+   */
+  get timeZone(): string | undefined {
+    return this.site?.timeZone;
   }
 
   laneName(id: string): string {
@@ -475,6 +486,7 @@ export class LiveStore {
           const reconnected = this.#greeted;
           this.#greeted = true;
           this.#attempt = 0;
+          if (msg.site) this.site = msg.site;
           this.lanes = msg.lanes;
           for (const item of msg.io) applyIo(this.io, item);
           if (msg.cameras) this.cameras = applyHelloCameras(this.cameras, msg.cameras);

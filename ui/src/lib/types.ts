@@ -148,9 +148,18 @@ export interface EventImage {
   url: string;
 }
 
+/** The site the controller serves (live hello `site`, GET /health `site`). */
+export interface SiteInfo {
+  name: string;
+  /** IANA zone the controller writes its reasons' times in (e.g. "Europe/Amsterdam"). */
+  timeZone: string;
+}
+
 export interface Health {
   status: string;
   version: string;
+  /** Absent from an older controller. */
+  site?: SiteInfo;
 }
 
 export interface OpenResult {
@@ -239,6 +248,8 @@ export type LiveMessage =
       approvals?: ApprovalRequest[];
       /** Each zone's count; absent from a controller without zones. */
       zones?: ZoneCount[];
+      /** The site's name and time zone; absent from an older controller (or one whose zone is unknown here). */
+      site?: SiteInfo;
     }
   | ({ type: "occupancy" } & ZoneCount)
   | { type: "zone"; zone: Zone }

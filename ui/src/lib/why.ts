@@ -4,6 +4,7 @@
  * that would have decided had it been in force. Pure: no DOM, no Svelte. The explanation is read defensively:
  * a part that is missing or malformed (an older or newer controller) is left out, never guessed.
  */
+import { sentenceTime } from "./format.js";
 import type {
   ApprovalExplanation,
   DecisionEvent,
@@ -31,7 +32,10 @@ export interface WhyRow {
 }
 
 export interface WhyOptions {
-  /** Time zone of the times shown (inside since, approval time); default: the browser's. */
+  /**
+   * Time zone of the times shown (inside since, approval time): the site's (LiveStore.timeZone), as in the
+   * controller's sentences; default: the browser's.
+   */
   timeZone?: string;
 }
 
@@ -131,22 +135,8 @@ function approvalOf(v: unknown): ApprovalExplanation | null {
 
 // ---- wording -------------------------------------------------------------------------------------------
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 function clock(ms: number, opts: WhyOptions, seconds = false): string {
-  const key = `${opts.timeZone ?? ""}|${seconds}`;
-  let f = formatters.get(key);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-GB", {
-      hour: "2-digit",
-      minute: "2-digit",
-      ...(seconds ? { second: "2-digit" } : {}),
-      hourCycle: "h23",
-      ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
-    });
-    formatters.set(key, f);
-  }
-  return f.format(ms);
+  return sentenceTime(ms, opts.timeZone, seconds);
 }
 
 /** "S→5 at 4", "missing 'X' at 5", "extra 'X' at 5" (positions 1-based in the read plate); OCR confusions noted. */
