@@ -98,11 +98,12 @@ async function relayWatcher(
 
 /**
  * A lean HTTP/1.1 keep-alive client on a raw socket: the load generator shares this machine's cores with
- * the controller, so every microsecond it spends is taken from the server being measured.
+ * the controller, so every microsecond it spends is taken from the server being measured. Requests are sent
+ * as ready-made bytes; a reply is read only as far as its status line, length and body.
  */
 class RawClient {
   private buffer: Buffer = Buffer.alloc(0);
-  private pending: ((reply: { status: number; body: string }) => void) | null = null;
+  private pending: ((reply: { status: number; body: Buffer }) => void) | null = null;
 
   private constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
@@ -120,12 +121,11 @@ class RawClient {
     });
   }
 
-  post(path: string, headers: string, body: string): Promise<{ status: number; body: string }> {
+  /** Send one complete request (head and body); resolves with the reply. */
+  send(request: Buffer): Promise<{ status: number; body: Buffer }> {
     return new Promise((resolve) => {
       this.pending = resolve;
-      this.socket.write(
-        `POST ${path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
+      this.socket.write(request);
     });
   }
 
@@ -136,16 +136,38 @@ class RawClient {
   private drain(): void {
     const end = this.buffer.indexOf("\r\n\r\n");
     if (end < 0 || !this.pending) return;
-    const head = this.buffer.subarray(0, end).toString("latin1");
-    const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+    const head = this.buffer.toString("latin1", 0, end).toLowerCase();
+    const at = head.indexOf("content-length:");
+    const length = at < 0 ? 0 : Number.parseInt(head.slice(at + 15), 10);
     if (this.buffer.length < end + 4 + length) return;
-    const body = this.buffer.subarray(end + 4, end + 4 + length).toString("utf8");
+    const body = this.buffer.subarray(end + 4, end + 4 + length);
     this.buffer = this.buffer.subarray(end + 4 + length);
     const resolve = this.pending;
     this.pending = null;
     resolve({ status: Number(head.slice(9, 12)), body });
   }
 }
+
+/**
+ * The phase's requests, built before it starts so that building them is not measured against the server:
+ * each read's head and JSON body (a distinct listed plate each), and the head lines of each lane's camera.
+ */
+function prepareRequests(count: number): { laneHead: Buffer[]; rest: Buffer[] } {
+  const laneHead = Array.from({ length: LANES + 1 }, (_, lane) =>
+    Buffer.from(
+      `POST /api/v1/ingest/milesight HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\nx-camera-secret: ${cameraSecret(lane)}\r\n`,
+      "latin1",
+    ),
+  );
+  let plate = Math.floor(Math.random() * LIST_SIZE);
+  const rest = Array.from({ length: count }, () => {
+    const body = Buffer.from(JSON.stringify(milesightPayload({ plate: benchPlate(plate++ % LIST_SIZE) })));
+    return Buffer.concat([Buffer.from(`content-length: ${body.length}\r\n\r\n`, "latin1"), body]);
+  });
+  return { laneHead, rest };
+}
+
+const ALLOWED = Buffer.from('"decision":"allow"');
 
 async function loadPhase(
   url: string,
@@ -155,34 +177,30 @@ async function loadPhase(
 ): Promise<{ latency: Stats; http: Stats; throughput: number; cpuPerDecisionMs: number }> {
   const clients = await Promise.all(Array.from({ length: concurrency }, () => RawClient.open(url)));
   const relay = await relayWatcher(url);
+  const requests = prepareRequests(count);
   const lanesPer = Math.floor(LANES / concurrency);
   const latencies: number[] = [];
   const httpTimes: number[] = [];
   let issued = 0;
-  let plateCursor = Math.floor(Math.random() * LIST_SIZE);
 
   async function worker(w: number): Promise<void> {
     const client = clients[w] as RawClient;
     const myLanes = Array.from({ length: lanesPer }, (_, k) => w * lanesPer + k + 1);
     let k = 0;
     while (issued < count) {
-      issued++;
+      const request = requests.rest[issued++] as Buffer;
       // A pulse still running on a lane would be retriggered without a transition: use an idle lane.
       let lane = myLanes[k++ % myLanes.length] as number;
       for (let tries = 0; relay.isActive(lane) && tries < myLanes.length; tries++)
         lane = myLanes[k++ % myLanes.length] as number;
       while (relay.isActive(lane)) await new Promise((r) => setTimeout(r, 1));
-      const body = JSON.stringify(milesightPayload({ plate: benchPlate(plateCursor++ % LIST_SIZE) }));
+      const bytes = Buffer.concat([requests.laneHead[lane] as Buffer, request]);
       const relayed = relay.wait(lane);
       const t0 = performance.now();
-      const reply = await client.post(
-        "/api/v1/ingest/milesight",
-        `x-camera-secret: ${cameraSecret(lane)}\r\n`,
-        body,
-      );
+      const reply = await client.send(bytes);
       const t1 = performance.now();
-      if (reply.status !== 200 || !reply.body.includes('"allow"'))
-        throw new Error(`unexpected reply ${reply.status} ${reply.body}`);
+      if (reply.status !== 200 || reply.body.indexOf(ALLOWED) < 0)
+        throw new Error(`unexpected reply ${reply.status} ${reply.body.toString()}`);
       const relayAt = await relayed;
       latencies.push(relayAt - t0);
       httpTimes.push(t1 - t0);

@@ -1,5 +1,6 @@
 /** The event as the API, the live socket and the panel see it (one shape everywhere). */
 import type { EventRow } from "./store/events-repo.js";
+import { isoTime } from "./util/time.js";
 
 export interface EventView {
   id: number;
@@ -25,8 +26,7 @@ export interface EventView {
   extras: Record<string, unknown>;
 }
 
-const iso = (ms: number | null | undefined): string | null =>
-  ms == null ? null : new Date(ms).toISOString();
+const iso = (ms: number | null | undefined): string | null => (ms == null ? null : isoTime(ms));
 
 /** `explanation` may be passed when the caller still holds the object, saving a parse on the hot path. */
 export function toEventView(row: EventRow, explanation?: unknown): EventView {

@@ -32,6 +32,7 @@ import type { ListsRepo } from "./store/lists-repo.js";
 import type { PresenceRepo } from "./store/presence-repo.js";
 import type { SnapshotWriter } from "./store/snapshots.js";
 import type { Logger } from "./util/log.js";
+import { isoTime } from "./util/time.js";
 
 export interface Clock {
   /** Wall clock, epoch ms. */
@@ -465,7 +466,7 @@ export function explain(decision: Decision, presence: PresenceExplanation | null
     matches: decision.matches.map(matchExplanation),
     ...(presence?.veto && decision.decisive ? { overruled: matchExplanation(decision.decisive) } : {}),
     builtIns: decision.builtIns,
-    at: new Date(decision.at).toISOString(),
+    at: isoTime(decision.at),
     schedules: explainSchedules(decision),
     notInForce: decision.notInForce && {
       listId: decision.notInForce.match.list.id,

@@ -44,6 +44,8 @@ export class GpioHal implements Hal {
   readonly #loadBackend: () => Promise<GpioBackend>;
   readonly #ctx: DeviceContext;
   readonly #listeners = new Set<TransitionListener>();
+  /** The listeners as an array, rebuilt on (un)subscribe: a transition then iterates without copying the set. */
+  #listenerList: readonly TransitionListener[] = [];
   #phase: Phase = "created";
   #starting: Promise<void> | undefined;
   #outputs = new Map<string, { device: LogicalOutput; pin: GpioOutputPin }>();
@@ -148,6 +150,7 @@ export class GpioHal implements Hal {
     this.allSafe();
     this.#release();
     this.#listeners.clear();
+    this.#listenerList = [];
     this.#phase = "stopped";
   }
 
@@ -218,8 +221,10 @@ export class GpioHal implements Hal {
    */
   onTransition(listener: TransitionListener): () => void {
     this.#listeners.add(listener);
+    this.#listenerList = [...this.#listeners];
     return () => {
       this.#listeners.delete(listener);
+      this.#listenerList = [...this.#listeners];
     };
   }
 
@@ -238,7 +243,8 @@ export class GpioHal implements Hal {
 
   /** Delivers one transition to every listener. Subclasses may record it first. */
   protected emit(t: IoTransition): void {
-    for (const listener of [...this.#listeners]) {
+    // A snapshot, as a copy would be: listeners (un)subscribing during the loop take effect from the next one.
+    for (const listener of this.#listenerList) {
       try {
         listener(t);
       } catch (err) {

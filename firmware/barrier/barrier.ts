@@ -22,6 +22,7 @@
  */
 import type { Clock, TimerHandle } from "../../hal/clock.js";
 import type { DigitalInput, DigitalOutput, IoTransition } from "../../hal/types.js";
+import { isoTime } from "../util/time.js";
 import type { Outcome, SerialBarrier, SerialCommand } from "./serial.js";
 
 export const BARRIER_STATES = ["closed", "opening", "open", "held", "closing", "fault", "unknown"] as const;
@@ -144,7 +145,10 @@ export class Barrier {
     this.#closedReported = this.#closesReported ? (closedLimit?.active ?? false) : null;
     this.#position = this.#closedReported ? "closed" : this.#openReported ? "open" : "unknown";
     this.#checkLimits();
-    this.#off = this.#io.onTransition((t) => this.#onTransition(t));
+    // Only this barrier's inputs matter to it: without any, it need not hear every relay transition.
+    const { presence, button } = this.#io;
+    if (presence || openLimit || closedLimit || button)
+      this.#off = this.#io.onTransition((t) => this.#onTransition(t));
     this.#emitState();
   }
 
@@ -164,9 +168,9 @@ export class Barrier {
       fault: fault && {
         code: fault.code,
         message: fault.message,
-        since: new Date(fault.since).toISOString(),
+        since: isoTime(fault.since),
       },
-      since: new Date(this.#since).toISOString(),
+      since: isoTime(this.#since),
       closePending: this.#closePending,
       expected: this.#expected,
       canClose: this.canClose,

@@ -83,16 +83,18 @@ export function parseCameraTime(text: string, timeZone: string): number | null {
     const ms = Date.parse(text);
     return Number.isNaN(ms) ? null : ms;
   }
-  const [y, mo, d, h, mi, s] = local.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const ms = Math.round(Number(`0.${local[7] ?? "0"}`) * 1000);
-  const asUtc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  // Read group by group (no intermediate arrays): every push with a camera time passes here.
+  const fraction = local[7];
+  const ms = fraction === undefined ? 0 : Math.round(Number(`0.${fraction}`) * 1000);
+  const asUtc = Date.UTC(
+    Number(local[1]),
+    Number(local[2]) - 1,
+    Number(local[3]),
+    Number(local[4]),
+    Number(local[5]),
+    Number(local[6]),
+    ms,
+  );
   if (Number.isNaN(asUtc)) return null;
   return asUtc - zoneOffsetMs(asUtc, timeZone);
 }
@@ -103,8 +105,8 @@ export function scalarExtras(
   names: Record<string, readonly string[]>,
 ): Record<string, string | number | boolean> {
   const extras: Record<string, string | number | boolean> = {};
-  for (const [key, aliases] of Object.entries(names)) {
-    const found = pick(obj, aliases);
+  for (const key in names) {
+    const found = pick(obj, names[key] as readonly string[]);
     if (!found) continue;
     const v = found.value;
     if (typeof v === "number" && Number.isFinite(v)) extras[key] = v;

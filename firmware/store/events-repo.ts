@@ -35,9 +35,11 @@ export class EventsRepo {
     const max = store.sqlite.prepare<[], { max: number | null }>("select max(id) as max from events").get();
     this.nextId = (max?.max ?? 0) + 1;
     // A raw prepared insert, columns taken from the drizzle schema: a few microseconds per row in a batch.
+    // Positional parameters: passing the values as arguments binds them faster than naming each one.
     const columns = Object.entries(getTableColumns(events));
+    const keys = columns.map(([key]) => key as keyof NewEvent);
     const insert = store.sqlite.prepare(
-      `insert into events (${columns.map(([, c]) => c.name).join(", ")}) values (${columns.map(([key]) => `@${key}`).join(", ")})`,
+      `insert into events (${columns.map(([, c]) => c.name).join(", ")}) values (${columns.map(() => "?").join(", ")})`,
     );
     const messageColumns = Object.entries(getTableColumns(outbox));
     const insertMessage = store.sqlite.prepare(
@@ -46,7 +48,7 @@ export class EventsRepo {
     const blank = Object.fromEntries(messageColumns.map(([key]) => [key, null]));
     this.insertMany = store.sqlite.transaction((batch: Pending[]) => {
       for (const p of batch) {
-        insert.run(p.row);
+        insert.run(...keys.map((key) => p.row[key]));
         for (const m of p.messages) insertMessage.run({ ...blank, attempts: 0, ...m });
         p.also?.();
       }

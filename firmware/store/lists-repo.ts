@@ -75,8 +75,25 @@ export interface NewEntry {
   cardNumber?: number | null | undefined;
 }
 
-/** An entry row as the raw prepared statements read it (lanes still JSON). */
-type RawEntry = Omit<ListEntry, "lanes"> & { lanes: string | null };
+/**
+ * An entry row as the raw prepared statements read it: the columns of ENTRY_COLUMNS as an array (SQLite
+ * hands out an array more cheaply than an object with named keys), lanes still JSON.
+ */
+type RawEntry = [
+  id: number,
+  listId: number,
+  plate: string,
+  description: string | null,
+  validFrom: number | null,
+  validTo: number | null,
+  schedule: string | null,
+  maxVisits: number | null,
+  visitsUsed: number | null,
+  lanes: string | null,
+  cardNumber: number | null,
+];
+const ENTRY_COLUMNS =
+  "id, list_id, plate, description, valid_from, valid_to, schedule, max_visits, visits_used, lanes, card_number";
 
 /** Where the compiled schedules come from (firmware/store/schedules-repo.ts): the book as of the last change. */
 export interface ScheduleSource {
@@ -110,11 +127,10 @@ export class ListsRepo {
   ) {
     this.db = store.db;
     const sqlite = store.sqlite;
-    const columns =
-      "id, list_id as listId, plate, description, valid_from as validFrom, valid_to as validTo, schedule, " +
-      "max_visits as maxVisits, visits_used as visitsUsed, lanes, card_number as cardNumber";
     // Raw prepared statements: this is the plate-to-relay path, measured in microseconds.
-    this.exact = sqlite.prepare<[string], RawEntry>(`select ${columns} from list_entries where plate = ?`);
+    this.exact = sqlite
+      .prepare<[string], RawEntry>(`select ${ENTRY_COLUMNS} from list_entries where plate = ?`)
+      .raw();
     this.addVisit = sqlite.prepare<[number]>(
       "update list_entries set visits_used = visits_used + 1 where id = ?",
     );
@@ -132,7 +148,9 @@ export class ListsRepo {
         "select id, list_id, plate from list_entries where skeleton_ends = ? and length(skeleton) between ? and ?",
       )
       .raw();
-    this.byId = sqlite.prepare<[number], RawEntry>(`select ${columns} from list_entries where id = ?`);
+    this.byId = sqlite
+      .prepare<[number], RawEntry>(`select ${ENTRY_COLUMNS} from list_entries where id = ?`)
+      .raw();
     this.entryCounts = sqlite.prepare<[], { listId: number; n: number }>(
       "select list_id as listId, count(*) as n from list_entries group by list_id",
     );
@@ -342,7 +360,7 @@ export class ListsRepo {
   candidates(plate: string): ListMatch[] {
     const matches: ListMatch[] = [];
     for (const row of this.exact.all(plate)) {
-      const list = this.cache.get(row.listId);
+      const list = this.cache.get(row[1]);
       if (list) matches.push({ list, entry: this.fromRaw(row), match: { kind: "exact" } });
     }
     if (!this.anyFuzzyList()) return matches;
@@ -424,10 +442,31 @@ export class ListsRepo {
 
   /** An entry row read on the decision path, with its lanes parsed and its in-memory visit count. */
   private fromRaw(row: RawEntry): ListEntry {
+    const [
+      id,
+      listId,
+      plate,
+      description,
+      validFrom,
+      validTo,
+      schedule,
+      maxVisits,
+      visitsUsed,
+      lanes,
+      cardNumber,
+    ] = row;
     return {
-      ...row,
-      lanes: row.lanes === null ? null : (JSON.parse(row.lanes) as string[]),
-      visitsUsed: this.visits.get(row.id) ?? row.visitsUsed ?? 0,
+      id,
+      listId,
+      plate,
+      description,
+      validFrom,
+      validTo,
+      schedule,
+      maxVisits,
+      visitsUsed: this.visits.get(id) ?? visitsUsed ?? 0,
+      lanes: lanes === null ? null : (JSON.parse(lanes) as string[]),
+      cardNumber,
     };
   }
 

@@ -21,6 +21,32 @@ export function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+/** The UTC day isoTime last formatted, and its text ("2026-11-22T"). */
+let isoDay = Number.NaN;
+let isoDayText = "";
+const DAY_MS = 86_400_000;
+/** 9999-12-31T23:59:59.999Z: later instants have a six-digit year, formatted the general way. */
+const LAST_FOUR_DIGIT_YEAR_MS = 253_402_300_799_999;
+const two = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+
+/**
+ * `new Date(ms).toISOString()`, cheaper: each decision formats several instants (its event, live messages,
+ * barrier states). The date is formatted once per day; the time of day is plain arithmetic.
+ */
+export function isoTime(ms: number): string {
+  if (!(ms >= 0 && ms <= LAST_FOUR_DIGIT_YEAR_MS)) return new Date(ms).toISOString(); // throws for NaN, as Date does
+  const whole = Math.floor(ms); // Date drops fractions of a millisecond
+  const day = Math.floor(whole / DAY_MS);
+  if (day !== isoDay) {
+    isoDayText = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    isoDay = day;
+  }
+  const inDay = whole - day * DAY_MS;
+  const milli = inDay % 1000;
+  const seconds = (inDay - milli) / 1000;
+  return `${isoDayText}${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}.${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}Z`;
+}
+
 /** Whether Intl knows `timeZone` as an IANA zone name (or "UTC"); never throws. */
 export function isTimeZone(timeZone: string): boolean {
   if (zoneFormatters.has(timeZone)) return true;

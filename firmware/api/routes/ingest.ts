@@ -16,6 +16,13 @@ import { ErrorReply } from "../schemas.js";
 /** Vendors send images inline as base64: a few megabytes per read. */
 const INGEST_BODY_LIMIT = 16 * 1024 * 1024;
 
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Monotonic ms when a camera push arrived (ingest routes only). */
+    receivedMono: number;
+  }
+}
+
 const IngestReply = Type.Object({
   status: Type.Union([
     Type.Literal("decided"),
@@ -55,9 +62,10 @@ export const ingestRoutes =
         (err: IngestError) => done(Object.assign(err, { statusCode: 400 })),
       );
     });
-    const receivedAt = new WeakMap<FastifyRequest, number>();
+    // A request decoration rather than a WeakMap keyed by request: a plain property store and load per push.
+    app.decorateRequest("receivedMono", 0);
     app.addHook("onRequest", (req, _reply, done) => {
-      receivedAt.set(req, performance.now());
+      req.receivedMono = performance.now();
       done();
     });
 
@@ -69,7 +77,7 @@ export const ingestRoutes =
       body: unknown,
       secret: string | null,
     ) {
-      const receivedMono = receivedAt.get(req) ?? performance.now();
+      const receivedMono = req.receivedMono;
       const hint =
         typeof body === "object" && body !== null && typeof (body as { camera?: unknown }).camera === "string"
           ? (body as { camera: string }).camera

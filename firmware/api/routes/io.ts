@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { IoState } from "../../../hal/types.js";
 import { ConflictError, NotFoundError } from "../../store/lists-repo.js";
+import { isoTime } from "../../util/time.js";
 import type { ApiContext } from "../context.js";
 import { IoSchema } from "../schemas.js";
 
@@ -15,7 +16,7 @@ export function ioView(s: IoState): {
     name: s.name,
     kind: s.kind,
     state: s.active ? "active" : "inactive",
-    changedAt: new Date(s.changedAt).toISOString(),
+    changedAt: isoTime(s.changedAt),
   };
 }
 
