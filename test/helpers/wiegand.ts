@@ -97,8 +97,11 @@ export function quantile(values: readonly number[], q: number): number {
  * - bounded: no pulse or interval more than WORST_LATE_MS late (a stuck or sleeping worker fails). Preemption
  *   of tens of ms is real under heavy load (worst seen: 71 ms at load average 10), hence the margin.
  * Typical jitter is reported by a one-off measurement, not asserted: performance belongs in benchmarks.
+ * ON_TARGET_US was 10 µs; a frame of four bits has only three intervals, and on this VM the best of three was
+ * 10–19 µs late in about one run in five (before and after unrelated changes alike), so 50 µs: still far
+ * below any systematic error it is there to catch (a unit mix-up is ×1000, an added timer hop ≥ 1 ms).
  */
-export const ON_TARGET_US = 10;
+export const ON_TARGET_US = 50;
 export const WORST_LATE_MS = 250;
 const FLOAT_EPS_US = 0.01;
 
