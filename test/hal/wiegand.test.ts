@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createHal, type SimHal } from "../../hal/index.js";
 import { WiegandOutput } from "../../hal/wiegand.js";
 import { encodeWiegand, WIEGAND_FORMATS } from "../../hal/wiegand-format.js";
-import { expectTiming, framesOf, pulsesOf } from "../helpers/wiegand.js";
+import { expectTiming, framesByReport, framesOf, pulsesOf } from "../helpers/wiegand.js";
 
 const H10301 = WIEGAND_FORMATS["26-h10301"];
 /** protocols.md §1.2: FC 123, CN 4567. */
@@ -75,9 +75,8 @@ describe("Wiegand output on the sim HAL", () => {
     hal = makeHal(true);
     await hal.start();
     const w = await device({ pulseUs: 100, intervalUs: 1000, frameGapMs: 30 });
-    await w.send("1100", { pulseUs: 200, intervalUs: 500 });
-    await w.send("0110");
-    const frames = decoded(30);
+    const reports = [await w.send("1100", { pulseUs: 200, intervalUs: 500 }), await w.send("0110")];
+    const frames = framesByReport(pulsesOf(hal.history(), "wg.d0", "wg.d1"), reports);
     expect(frames.map((f) => f.bits)).toEqual(["1100", "0110"]);
     expectTiming(frames.slice(0, 1), 200, 500);
     expectTiming(frames.slice(1), 100, 1000);
@@ -112,16 +111,18 @@ describe("Wiegand output on the sim HAL", () => {
     const histogram = monitorEventLoopDelay({ resolution: 5 });
     histogram.enable();
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: 12 }, () => w.send(bits)));
+    const reports = await Promise.all(Array.from({ length: 12 }, () => w.send(bits)));
     const elapsed = performance.now() - t0;
     histogram.disable();
     // 12 × (35 bits × 2 ms + 25 ms gap) ≈ 1.1 s of busy-waiting, none of it on this thread. A loop blocked for
     // each frame would stall ≥ 68 ms twelve times: about a sixth of the 5 ms samples, so p90 would be ≥ 68 ms.
     expect(elapsed).toBeGreaterThan(12 * 68);
     expect(histogram.percentile(90) / 1e6).toBeLessThan(40);
-    const got = decoded(25);
+    const pulses = pulsesOf(hal.history(), "wg.d0", "wg.d1");
+    const got = framesByReport(pulses, reports);
     expect(got).toHaveLength(12);
     for (const f of got) expect(f.bits).toBe(bits);
+    expect(got.reduce((n, f) => n + f.pulses.length, 0)).toBe(pulses.length); // no pulse outside a frame
   });
 
   it("hal.allSafe() aborts the frame in flight and the queue, leaves the lines idle, and the device goes on", async () => {
