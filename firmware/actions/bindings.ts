@@ -8,6 +8,7 @@
  * dropped (with a warning) rather than applied to another action when the site file is rearranged.
  */
 import type { Store } from "../store/db.js";
+import { readSettings, writeSetting } from "../store/settings.js";
 import type { Logger } from "../util/log.js";
 import type { ActionConfig } from "./registry.js";
 
@@ -41,18 +42,15 @@ export class ActionBindings {
 
   /** Apply the stored changes (at start, before the first decision). Returns how many applied. */
   load(): number {
-    const rows = this.store.sqlite
-      .prepare<[string], { key: string; value: string }>("select key, value from settings where key like ?")
-      .all(`${KEY_PREFIX}%`);
     let applied = 0;
-    for (const row of rows) {
+    for (const row of readSettings<ActionBinding>(this.store, KEY_PREFIX)) {
       const ref = row.key.slice(KEY_PREFIX.length);
       const action = this.find(ref);
       if (!action) {
         this.log.warn({ ref }, "a stored action change names no action of the site file; ignored");
         continue;
       }
-      this.apply(action, JSON.parse(row.value) as ActionBinding);
+      this.apply(action, row.value);
       applied++;
     }
     return applied;
@@ -80,11 +78,7 @@ export class ActionBindings {
     const action = this.find(ref);
     if (!action) return undefined;
     const before: ActionBinding = { enabled: action.enabled, schedule: action.schedule ?? null };
-    this.store.sqlite
-      .prepare(
-        "insert into settings (key, value) values (?, ?) on conflict (key) do update set value = excluded.value",
-      )
-      .run(KEY_PREFIX + ref, JSON.stringify(binding));
+    writeSetting(this.store, KEY_PREFIX + ref, binding);
     this.apply(action, binding);
     return before;
   }

@@ -7,7 +7,8 @@
 import { asc, eq } from "drizzle-orm";
 import type { ApprovalConfig } from "../config/site.js";
 import type { Store } from "./db.js";
-import { approvalRequests, settings } from "./schema.js";
+import { approvalRequests } from "./schema.js";
+import { readSetting, writeSetting } from "./settings.js";
 
 export type ApprovalRequestRow = typeof approvalRequests.$inferSelect;
 
@@ -25,17 +26,11 @@ export class ApprovalsRepo {
 
   /** The stored rule as parsed JSON; null until one is stored (first start). */
   config(): unknown {
-    const row = this.store.db.select().from(settings).where(eq(settings.key, CONFIG_KEY)).get();
-    return row ? JSON.parse(row.value) : null;
+    return readSetting(this.store, CONFIG_KEY) ?? null;
   }
 
   saveConfig(config: ApprovalConfig): void {
-    const value = JSON.stringify(config);
-    this.store.db
-      .insert(settings)
-      .values({ key: CONFIG_KEY, value })
-      .onConflictDoUpdate({ target: settings.key, set: { value } })
-      .run();
+    writeSetting(this.store, CONFIG_KEY, config);
   }
 
   /** Oldest first. */

@@ -2,7 +2,8 @@
 import { desc, eq } from "drizzle-orm";
 import type { CameraConfig } from "../config/site.js";
 import type { Store } from "./db.js";
-import { cameraEvents, cameras, settings } from "./schema.js";
+import { cameraEvents, cameras } from "./schema.js";
+import { readSetting, writeSetting } from "./settings.js";
 
 export interface CameraEventRow {
   id: number;
@@ -28,16 +29,13 @@ export class CamerasRepo {
 
   /** Whether the site file's cameras have been copied in (once, at first start). */
   seeded(): boolean {
-    return this.store.db.select().from(settings).where(eq(settings.key, SEEDED_KEY)).get() !== undefined;
+    return readSetting(this.store, SEEDED_KEY) !== undefined;
   }
 
   seed(list: readonly CameraConfig[], nowMs: number): void {
     this.store.sqlite.transaction(() => {
       for (const camera of list) this.put(camera, nowMs);
-      this.store.db
-        .insert(settings)
-        .values({ key: SEEDED_KEY, value: String(nowMs) })
-        .run();
+      writeSetting(this.store, SEEDED_KEY, nowMs);
     })();
   }
 

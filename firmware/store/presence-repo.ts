@@ -24,6 +24,7 @@ import {
 import { localTimeFormatter } from "../util/time.js";
 import type { Store } from "./db.js";
 import { NotFoundError } from "./lists-repo.js";
+import { readSetting, writeSetting } from "./settings.js";
 
 interface ZoneRuntime {
   config: ZoneConfig;
@@ -137,10 +138,10 @@ export class PresenceRepo {
     this.putCount = db.prepare<[string, number, number]>(
       "insert into zone_counts (zone, count, updated_at) values (?, ?, ?) on conflict (zone) do update set count = excluded.count, updated_at = excluded.updated_at",
     );
-    if (!db.prepare("select 1 from settings where key = ?").get(SEEDED_KEY))
+    if (readSetting(store, SEEDED_KEY) === undefined)
       db.transaction(() => {
         for (const zone of options.seedZones) this.writeConfig(zone, now);
-        db.prepare("insert into settings (key, value) values (?, ?)").run(SEEDED_KEY, String(now));
+        writeSetting(store, SEEDED_KEY, now);
       })();
     const counts = db.prepare<[string], { count: number }>("select count from zone_counts where zone = ?");
     const rows = db.prepare<[string], { plate: string; entered_at: number; lane_id: string | null }>(

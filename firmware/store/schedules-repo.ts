@@ -20,7 +20,8 @@ import {
 import type { ScheduleBook } from "../domain/schedule-book.js";
 import type { Store } from "./db.js";
 import { ConflictError, NotFoundError } from "./lists-repo.js";
-import { holidayCalendars, schedules, settings } from "./schema.js";
+import { holidayCalendars, schedules } from "./schema.js";
+import { readSetting, writeSetting } from "./settings.js";
 
 export interface ScheduleRecord extends ScheduleDef {
   createdAt: number;
@@ -248,13 +249,11 @@ export class SchedulesRepo {
    * with the schedule's problems (ConfigError).
    */
   seed(calendars: readonly HolidayCalendarDef[], defs: readonly ScheduleDef[], nowMs: number): void {
-    const row = this.store.db.select().from(settings).where(eq(settings.key, SEEDED_KEY)).get();
-    const done = row
-      ? (JSON.parse(row.value) as { schedules: string[]; holidayCalendars: string[] })
-      : { schedules: [], holidayCalendars: [] };
+    const stored = readSetting<{ schedules: string[]; holidayCalendars: string[] }>(this.store, SEEDED_KEY);
+    const done = stored ?? { schedules: [], holidayCalendars: [] };
     const newCalendars = calendars.filter((c) => !done.holidayCalendars.includes(c.name.trim()));
     const newSchedules = defs.filter((s) => !done.schedules.includes(s.name.trim()));
-    if (row && newCalendars.length === 0 && newSchedules.length === 0) return;
+    if (stored && newCalendars.length === 0 && newSchedules.length === 0) return;
     const copy = this.store.sqlite.transaction(() => {
       for (const c of newCalendars) {
         const name = c.name.trim();
@@ -266,12 +265,7 @@ export class SchedulesRepo {
         if (!this.scheduleRow(name)) this.createSchedule(s, nowMs);
         done.schedules.push(name);
       }
-      const value = JSON.stringify(done);
-      this.store.db
-        .insert(settings)
-        .values({ key: SEEDED_KEY, value })
-        .onConflictDoUpdate({ target: settings.key, set: { value } })
-        .run();
+      writeSetting(this.store, SEEDED_KEY, done);
     });
     try {
       copy();
