@@ -136,6 +136,14 @@ export function assessPassage(input: {
   };
   if (movement === null) return check;
   const counts = input.countsOccupancy !== false && (!policy.countVisitorsOnly || !listed);
+  const effectOf = (m: Movement, countDelta: number): PresenceEffect => ({
+    zone: policy.name,
+    plate,
+    movement: m,
+    at: now,
+    countDelta,
+    countAfter: state.count + countDelta,
+  });
   if (movement === "entry") {
     if (since !== null && policy.antiPassback !== "off") {
       const sentence = `${plate} entered zone '${policy.name}' at ${input.formatTime(since)} and has not left (anti-passback)`;
@@ -156,15 +164,7 @@ export function assessPassage(input: {
         },
       };
     }
-    const delta = counts ? 1 : 0;
-    check.effect = {
-      zone: policy.name,
-      plate,
-      movement,
-      at: now,
-      countDelta: delta,
-      countAfter: state.count + delta,
-    };
+    check.effect = effectOf(movement, counts ? 1 : 0);
     return check;
   }
   let delta = counts ? -1 : 0;
@@ -180,14 +180,7 @@ export function assessPassage(input: {
       rule: "clamped",
     };
   }
-  check.effect = {
-    zone: policy.name,
-    plate,
-    movement,
-    at: now,
-    countDelta: delta,
-    countAfter: state.count + delta,
-  };
+  check.effect = effectOf(movement, delta);
   return check;
 }
 
