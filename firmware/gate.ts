@@ -216,7 +216,7 @@ export class Gate {
     store: (event: EventView) => Promise<void>,
     urgent = false,
   ): ReadOutcome {
-    const event = toEventView(row, explanation);
+    const event = toEventView(row, explanation, arrival.read.extras);
     this.deps.announce(event);
     const stored = store(event);
     stored.catch((err) => this.deps.log.error({ err, eventId: row.id }, "event could not be stored"));

@@ -16,10 +16,16 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The real clock. Reads the globals at call time, so runner-installed fake timers also apply. */
+/**
+ * The real clock. Reads the globals at call time, so runner-installed fake timers also apply.
+ * Node counts a timer from the event loop's clock, which is whole milliseconds read at the start of the
+ * loop's turn, so a timer can fire up to a millisecond early against performance.now(). One millisecond
+ * more removes that rounding: a pulse then ends on its timer's first firing instead of re-arming for the
+ * remainder (what is left is a long turn's lag, which callers that must never be early still check).
+ */
 export const systemClock: Clock = {
   monoMs: () => performance.now(),
   wallMs: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms) => setTimeout(fn, ms + 1),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

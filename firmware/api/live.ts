@@ -83,18 +83,20 @@ export class LiveHub {
     for (const client of this.clients) {
       if (!client.topics.has(topic)) continue;
       text ??= JSON.stringify(message);
-      this.cork(client.socket);
       if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
         client.socket.terminate();
         continue;
       }
       client.socket.send(text);
+      this.cork(client.socket);
     }
   }
 
   /**
    * Under load many decisions land in one turn of the event loop; one syscall per frame was the largest
-   * single cost per decision. Corked frames go out together as soon as the turn's I/O callbacks are done.
+   * single cost per decision. A socket's first frame of a turn goes out at once (a lone read's relay
+   * message is not held back by the rest of its turn); the socket is then corked, and its later frames
+   * go out together as soon as the turn's I/O callbacks are done.
    */
   private cork(ws: WebSocket): void {
     const tcp = tcpOf(ws);
