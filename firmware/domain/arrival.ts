@@ -39,7 +39,8 @@ interface Arrival<R> {
   plates: Set<string>;
   startedAt: number;
   lastReadAt: number;
-  best: TrackedRead<R>;
+  /** The read to decide on; let go once decided (only the plates are needed to recognise its repeats). */
+  best: TrackedRead<R> | null;
   reads: number;
   decided: boolean;
   lost: boolean;
@@ -76,7 +77,8 @@ export class ArrivalTracker<R> {
     arrival.plates.add(read.plate);
     arrival.lastReadAt = read.at;
     arrival.reads++;
-    if (!arrival.decided) arrival.best = arrival.reads === 1 ? read : better(arrival.best, read);
+    if (!arrival.decided)
+      arrival.best = arrival.reads === 1 || !arrival.best ? read : better(arrival.best, read);
     if (read.phase === "lost") arrival.lost = true;
 
     if (arrival.decided) {
@@ -132,9 +134,12 @@ export class ArrivalTracker<R> {
   }
 
   private decide(lane: string, arrival: Arrival<R>): Offer<R> {
+    const best = arrival.best as TrackedRead<R>;
     arrival.decided = true;
+    // Its payload (the whole read, pictures included) is the gate's now: a decided arrival keeps none.
+    arrival.best = null;
     if (arrival.lost) this.close(lane, arrival);
-    return { kind: "decide", best: arrival.best, reads: arrival.reads };
+    return { kind: "decide", best, reads: arrival.reads };
   }
 
   private deadline(arrival: Arrival<R>): number {
