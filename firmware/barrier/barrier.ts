@@ -302,12 +302,14 @@ export class Barrier {
     if (active) {
       this.#cancel("travel");
       this.#expected = 0; // closed: a vehicle still wanting through needs a new decision
-      this.#setPosition("closed");
       if (this.#presenceActive()) {
+        // Lift the arm off the vehicle first; the fault's audit row and live messages come after.
+        this.#commandOpen();
         this.#raise("closed-on-vehicle", "the barrier reported closed while a vehicle was on the loop");
-        this.#commandOpen(); // lift the arm off the vehicle
         this.#emitState();
+        return;
       }
+      this.#setPosition("closed");
       return;
     }
     this.#clearFault("closed-on-vehicle");
@@ -360,12 +362,13 @@ export class Barrier {
 
   #enterClosing(): void {
     this.#cancel("travel");
-    this.#setPosition("closing");
     if (this.#presenceActive()) {
-      this.#commandOpen(); // rule 2, for an arm already coming down when the vehicle is there
+      this.#position = "closing";
+      this.#commandOpen(); // rule 2, for an arm already coming down when the vehicle is there: before any message
       this.#emitState();
       return;
     }
+    this.#setPosition("closing");
     if (this.#closedReported) this.#setPosition("closed");
     else if (!this.#closesReported)
       this.#schedule("travel", this.#settings.travelMs, () => this.#setPosition("closed"));

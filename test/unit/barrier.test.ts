@@ -25,6 +25,8 @@ interface Rig {
   clock: ManualClock;
   barrier: Barrier;
   events: BarrierEvent[];
+  /** Whether the open relay was made when each of `events` was reported (same index). */
+  openMadeAtEvent: boolean[];
   /** Output transitions to active, by name, in order. */
   ons(name: string): number[];
 }
@@ -57,6 +59,7 @@ async function rig(
   );
   await hal.start();
   const events: BarrierEvent[] = [];
+  const openMadeAtEvent: boolean[] = [];
   const barrier = new Barrier(
     { ...SETTINGS, ...opts.settings },
     {
@@ -71,7 +74,10 @@ async function rig(
       onTransition: (l) => hal.onTransition(l),
     },
     opts.barrierClock ?? clock,
-    (e) => events.push(e),
+    (e) => {
+      events.push(e);
+      openMadeAtEvent.push(hal.output("open").active);
+    },
   );
   barrier.start();
   const r: Rig = {
@@ -79,6 +85,7 @@ async function rig(
     clock,
     barrier,
     events,
+    openMadeAtEvent,
     ons: (name) =>
       hal
         .history()
@@ -216,13 +223,19 @@ describe("barrier state machine", () => {
     const r = await rig({ limits: true, settings: { autoClose: false } });
     r.hal.simulateInput("up", true);
     r.hal.simulateInput("loop", true);
+    const reportedBefore = r.events.length;
     r.hal.simulateInput("up", false); // the barrier comes down by itself…
     const leaving = r.clock.monoMs();
     expect(r.ons("open")).toEqual([leaving]); // …and is re-opened at once: a vehicle is there
+    // The relay acts before anything is reported (the reports become audit rows and live messages).
+    expect(r.openMadeAtEvent.slice(reportedBefore)).not.toContain(false);
     r.clock.advance(600); // the re-open pulse has ended
+    const reportedBeforeDown = r.events.length;
     r.hal.simulateInput("down", true); // it went down anyway
     expect(r.barrier.view().fault?.code).toBe("closed-on-vehicle");
     expect(r.ons("open")).toHaveLength(2);
+    expect(r.events.slice(reportedBeforeDown).map((e) => e.kind)).toContain("fault");
+    expect(r.openMadeAtEvent.slice(reportedBeforeDown)).not.toContain(false);
     r.hal.simulateInput("loop", false);
     expect(r.barrier.view().fault).toBeNull();
   });
