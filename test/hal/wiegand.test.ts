@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createHal, type SimHal } from "../../hal/index.js";
 import { WiegandOutput } from "../../hal/wiegand.js";
 import { encodeWiegand, WIEGAND_FORMATS } from "../../hal/wiegand-format.js";
-import { expectTiming, framesByReport, framesOf, pulsesOf } from "../helpers/wiegand.js";
+import { expectTiming, framesByReport, pulsesOf } from "../helpers/wiegand.js";
 
 const H10301 = WIEGAND_FORMATS["26-h10301"];
 /** protocols.md §1.2: FC 123, CN 4567. */
@@ -39,7 +39,7 @@ async function device(
   return w;
 }
 
-const decoded = (gapMs = 100) => framesOf(pulsesOf(hal.history(), "wg.d0", "wg.d1"), gapMs);
+const pulses = () => pulsesOf(hal.history(), "wg.d0", "wg.d1");
 
 beforeEach(async () => {
   hal = makeHal();
@@ -57,8 +57,9 @@ describe("Wiegand output on the sim HAL", () => {
     const w = await device();
     expect(w.timing).toEqual({ pulseUs: 50, intervalUs: 2000, frameGapMs: 100 });
     const report = await w.send(encodeWiegand(H10301, { facility: 123, card: 4567 }));
-    const frames = decoded();
+    const frames = framesByReport(pulses(), [report]);
     expect(frames.map((f) => f.bits)).toEqual([FRAME_123_4567]);
+    expect(pulses()).toHaveLength(26); // nothing outside the frame
     expectTiming(frames, 50, 2000);
     // The report is measured from the same edges.
     expect(report.maxPulseUs).toBeGreaterThanOrEqual(50);
@@ -96,8 +97,9 @@ describe("Wiegand output on the sim HAL", () => {
     ];
     // Sent from "different decisions" at once, out of any awaited order.
     const reports = await Promise.all(frames.map((f) => w.send(f)));
-    const got = decoded(40);
+    const got = framesByReport(pulses(), reports);
     expect(got.map((f) => f.bits)).toEqual(frames);
+    expect(pulses()).toHaveLength(frames.join("").length); // nothing outside the frames
     expectTiming(got, 50, 2000);
     for (let i = 1; i < reports.length; i++) {
       const gap = (reports[i]?.startMono ?? 0) - (reports[i - 1]?.endMono ?? 0);
@@ -135,13 +137,16 @@ describe("Wiegand output on the sim HAL", () => {
     await expect(first).rejects.toThrow(/aborted/);
     await expect(queued).rejects.toThrow(/aborted/);
     // What went out before the abort is on record; the truncated frame ends with both lines released.
-    const [partial] = decoded();
-    expect(partial?.bits.length).toBeGreaterThan(0);
-    expect(partial?.bits.length).toBeLessThan(120);
-    expect(long.startsWith(partial?.bits ?? "x")).toBe(true);
+    const partial = pulses();
+    const partialBits = partial.map((p) => p.line).join("");
+    expect(partialBits.length).toBeGreaterThan(0);
+    expect(partialBits.length).toBeLessThan(120);
+    expect(long.startsWith(partialBits)).toBe(true);
     expect([hal.level("wg.d0"), hal.level("wg.d1")]).toEqual([0, 0]);
-    await w.send("0101");
-    expect(decoded().map((f) => f.bits)).toEqual([partial?.bits, "0101"]);
+    const next = await w.send("0101");
+    expect(pulses().slice(0, partial.length)).toEqual(partial);
+    expect(framesByReport(pulses(), [next]).map((f) => f.bits)).toEqual(["0101"]);
+    expect(pulses()).toHaveLength(partial.length + 4);
   });
 
   it("a worker that dies is reported, its lines driven idle, its frames rejected, and a new one takes over", async () => {
@@ -166,10 +171,10 @@ describe("Wiegand output on the sim HAL", () => {
     expect([hal.level("wg.d0"), hal.level("wg.d1")]).toEqual([0, 0]);
     expect(hal.output("wg.d1").active).toBe(false);
 
-    await w.send(FRAME_123_4567);
+    const report = await w.send(FRAME_123_4567);
     expect(workers).toHaveLength(2);
-    const frames = framesOf(pulsesOf(hal.history(), "wg.d0", "wg.d1"), 100);
-    expect(frames.map((f) => f.bits)).toEqual([FRAME_123_4567]); // the dead worker's edges never arrived
+    expect(framesByReport(pulses(), [report]).map((f) => f.bits)).toEqual([FRAME_123_4567]);
+    expect(pulses()).toHaveLength(26); // the dead worker's edges never arrived
   });
 
   it("lent lines refuse other commands, and hal.stop() leaves them idle", async () => {

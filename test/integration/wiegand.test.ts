@@ -4,13 +4,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { demoSite, parseSite } from "../../firmware/config/site.js";
 import { encodeWiegand, WIEGAND_FORMATS } from "../../hal/wiegand-format.js";
 import { startTestController, type TestController, testSite } from "../helpers/controller.js";
-import { expectTiming, framesOf, pulsesOf } from "../helpers/wiegand.js";
+import { asOneFrame, expectTiming, pulsesOf } from "../helpers/wiegand.js";
 import { pushMilesight } from "../sim/milesight-http.js";
 
 const H10301 = WIEGAND_FORMATS["26-h10301"];
 let tc: TestController;
 
-const frames = () => framesOf(pulsesOf(tc.hal.history?.() ?? [], "wg.d0", "wg.d1"), 100);
+/** Each test sends at most one frame: everything on the lines is that frame. */
+const sent = () => asOneFrame(pulsesOf(tc.hal.history?.() ?? [], "wg.d0", "wg.d1"));
 
 const wiegandSite = (actions: unknown[]) => {
   const demo = demoSite();
@@ -56,8 +57,8 @@ describe("wiegand action through the controller", () => {
     const expected = encodeWiegand(H10301, { facility: 42, card: 777 });
     // FC 42 = 00101010, CN 777 = 0000001100001001; bits 2–13 hold three 1s (even parity 1), bits 14–25 four (odd parity 1).
     expect(expected).toBe("10010101000000011000010011");
-    await vi.waitFor(() => expect(frames().map((f) => f.bits)).toEqual([expected]), { timeout: 2000 });
-    expectTiming(frames(), 50, 2000);
+    await vi.waitFor(() => expect(sent().bits).toBe(expected), { timeout: 2000 });
+    expectTiming([sent()], 50, 2000);
     expect((tc.hal.history?.() ?? []).some((t) => t.name === "lane1.barrier" && t.active)).toBe(true);
   });
 
@@ -65,8 +66,8 @@ describe("wiegand action through the controller", () => {
     await pushMilesight(tc.url, { plate: "XY999ZZ" }, tc.cameraSecret); // Block list: neither action fires
     await pushMilesight(tc.url, { plate: "ZZ4711" }, tc.cameraSecret);
     const expected = encodeWiegand(H10301, { facility: 42, card: 9 });
-    await vi.waitFor(() => expect(frames().map((f) => f.bits)).toEqual([expected]), { timeout: 2000 });
-    expectTiming(frames(), 100, 2000);
+    await vi.waitFor(() => expect(sent().bits).toBe(expected), { timeout: 2000 });
+    expectTiming([sent()], 100, 2000);
   });
 });
 
@@ -85,7 +86,7 @@ describe("nedap-sha1 through the controller", () => {
     expect(res.body).toMatchObject({ decision: "allow" });
     const low24 = Number.parseInt(createHash("sha1").update("AB123CD").digest("hex").slice(-6), 16);
     const expected = encodeWiegand(H10301, { facility: low24 >> 16, card: low24 & 0xffff });
-    await vi.waitFor(() => expect(frames().map((f) => f.bits)).toEqual([expected]), { timeout: 2000 });
+    await vi.waitFor(() => expect(sent().bits).toBe(expected), { timeout: 2000 });
   });
 });
 
