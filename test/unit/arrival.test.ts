@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type ArrivalConfig, ArrivalTracker, type TrackedRead } from "../../firmware/domain/arrival.js";
@@ -114,5 +116,41 @@ describe("arrival invariant (property)", () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("arrivals, memory", () => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const BEST_OF: ArrivalConfig = { ...FIRST, decideOn: "best-of", windowMs: 1000 };
+  const carAt = (at: number, payload: object) =>
+    ({ plate: "AB123CD", confidence: 80, phase: null, at, payload }) as const;
+
+  /** Offer a read whose payload only the tracker could keep alive; whether it is still alive after a GC. */
+  async function payloadKept(t: ArrivalTracker<object>, settle: () => void): Promise<boolean> {
+    const ref = ((): WeakRef<object> => {
+      const payload = { picture: new Uint8Array(64 * 1024) };
+      t.offer("1", carAt(0, payload));
+      settle();
+      return new WeakRef(payload);
+    })();
+    await new Promise((r) => setTimeout(r, 0)); // a WeakRef keeps its target until the current job ends
+    gc();
+    return ref.deref() !== undefined;
+  }
+
+  it("a decided arrival lets go of its read (pictures included) and still recognises the car's repeats", async () => {
+    const first = new ArrivalTracker<object>(FIRST);
+    expect(await payloadKept(first, () => {})).toBe(false);
+    expect(first.offer("1", carAt(10, {})).kind).toBe("duplicate");
+    const bestOf = new ArrivalTracker<object>(BEST_OF);
+    expect(await payloadKept(bestOf, () => expect(bestOf.due(1000)).toHaveLength(1))).toBe(false);
+    expect(bestOf.offer("1", carAt(1010, {})).kind).toBe("duplicate");
+  });
+
+  it("an undecided arrival keeps its best read until it is decided", async () => {
+    const bestOf = new ArrivalTracker<object>(BEST_OF);
+    expect(await payloadKept(bestOf, () => {})).toBe(true);
+    expect(bestOf.due(1000)).toMatchObject([{ best: { plate: "AB123CD" } }]);
   });
 });
