@@ -134,9 +134,13 @@ describe("arrivals, memory", () => {
       settle();
       return new WeakRef(payload);
     })();
-    await new Promise((r) => setTimeout(r, 0)); // a WeakRef keeps its target until the current job ends
-    gc();
-    return ref.deref() !== undefined;
+    let kept = true;
+    for (let attempt = 0; attempt < 3 && kept; attempt++) {
+      await new Promise((r) => setTimeout(r, 0)); // a WeakRef (and deref()) keeps its target until the job ends
+      gc();
+      kept = ref.deref() !== undefined;
+    }
+    return kept;
   }
 
   it("a decided arrival lets go of its read (pictures included) and still recognises the car's repeats", async () => {
@@ -144,7 +148,13 @@ describe("arrivals, memory", () => {
     expect(await payloadKept(first, () => {})).toBe(false);
     expect(first.offer("1", carAt(10, {})).kind).toBe("duplicate");
     const bestOf = new ArrivalTracker<object>(BEST_OF);
-    expect(await payloadKept(bestOf, () => expect(bestOf.due(1000)).toHaveLength(1))).toBe(false);
+    let decided = 0; // counted, not asserted inside: an assertion may keep the value it was given
+    expect(
+      await payloadKept(bestOf, () => {
+        decided = bestOf.due(1000).length;
+      }),
+    ).toBe(false);
+    expect(decided).toBe(1);
     expect(bestOf.offer("1", carAt(1010, {})).kind).toBe("duplicate");
   });
 
