@@ -262,6 +262,10 @@ export class Controller {
       const host = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
       const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
       log.info(
+        { location: admin.location, source: admin.source },
+        "admin token (send as 'Authorization: Bearer <token>')",
+      );
+      log.info(
         {
           url,
           site: site.name,
@@ -271,10 +275,6 @@ export class Controller {
           readyMs: clock.now() - startedAt,
         },
         "deciding",
-      );
-      log.info(
-        { location: admin.location, source: admin.source },
-        "admin token (send as 'Authorization: Bearer <token>')",
       );
       const controller = new Controller(
         hal,

@@ -109,6 +109,14 @@ describe("npm start", () => {
     expect(new Set(items.map((e) => e.decision))).toEqual(new Set(["allow", "deny"]));
   });
 
+  it("stops on SIGTERM with exit code 0 even when whoever read its output is gone", async () => {
+    const { child } = await start(["--data", tempDir()]);
+    child.stdout?.destroy(); // the reading end closes: each write to stdout now fails with EPIPE
+    child.kill("SIGTERM");
+    const stillRunning = new Promise((r) => setTimeout(() => r("still running after 10 s"), 10_000));
+    expect(await Promise.race([exitOf(child), stillRunning])).toBe(0);
+  });
+
   it("refuses a bad site file with exit code 2 and says what and where", async () => {
     const data = tempDir();
     const site = join(data, "bad-site.json");
