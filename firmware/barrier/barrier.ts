@@ -91,7 +91,9 @@ export class Barrier {
   readonly #settings: BarrierSettings;
   readonly #io: BarrierIo;
   readonly #clock: Clock;
-  readonly #notify: (e: BarrierEvent) => void;
+  readonly #deliver: (e: BarrierEvent) => void;
+  /** Events raised while an input is handled, delivered once the relays have acted (see #reactToInput). */
+  #held: BarrierEvent[] | null = null;
   #position: Position = "unknown";
   #since = 0;
   #reported: { state: BarrierState; fault: FaultCode | null } | null = null;
@@ -115,7 +117,7 @@ export class Barrier {
     this.#settings = settings;
     this.#io = io;
     this.#clock = clock;
-    this.#notify = notify;
+    this.#deliver = notify;
   }
 
   get canClose(): boolean {
@@ -245,20 +247,48 @@ export class Barrier {
 
   /** A serial status reply: treated exactly like the limit switches. */
   serialStatus(position: "open" | "closed"): void {
-    if (this.#openReported !== (position === "open")) this.#onOpenReport(position === "open");
-    if (this.#closedReported !== (position === "closed")) this.#onClosedReport(position === "closed");
+    this.#reactToInput(() => {
+      if (this.#openReported !== (position === "open")) this.#onOpenReport(position === "open");
+      if (this.#closedReported !== (position === "closed")) this.#onClosedReport(position === "closed");
+    });
   }
 
   #onTransition(t: IoTransition): void {
     if (t.kind !== "input") return;
     const { presence, openLimit, closedLimit, button } = this.#io;
-    if (t.name === presence?.name) this.#onPresence(t.active);
-    else if (t.name === openLimit?.name) this.#onOpenReport(t.active);
-    else if (t.name === closedLimit?.name) this.#onClosedReport(t.active);
-    else if (t.name === button?.name && t.active) {
-      const pulseMs = this.open();
-      this.#notify({ kind: "button", input: t.name, pulseMs });
+    this.#reactToInput(() => {
+      if (t.name === presence?.name) this.#onPresence(t.active);
+      else if (t.name === openLimit?.name) this.#onOpenReport(t.active);
+      else if (t.name === closedLimit?.name) this.#onClosedReport(t.active);
+      else if (t.name === button?.name && t.active) {
+        const pulseMs = this.open();
+        this.#notify({ kind: "button", input: t.name, pulseMs });
+      }
+    });
+  }
+
+  /**
+   * Run an input's reaction, holding back the events it raises until it is done: every relay it commands
+   * (re-opening over a vehicle above all) acts before any audit row is written or live message sent.
+   */
+  #reactToInput(react: () => void): void {
+    if (this.#held) {
+      react(); // already inside one reaction (a serial status reporting both limits)
+      return;
     }
+    const held: BarrierEvent[] = [];
+    this.#held = held;
+    try {
+      react();
+    } finally {
+      this.#held = null;
+      for (const e of held) this.#deliver(e);
+    }
+  }
+
+  #notify(e: BarrierEvent): void {
+    if (this.#held) this.#held.push(e);
+    else this.#deliver(e);
   }
 
   #onPresence(active: boolean): void {
@@ -302,14 +332,12 @@ export class Barrier {
     if (active) {
       this.#cancel("travel");
       this.#expected = 0; // closed: a vehicle still wanting through needs a new decision
-      if (this.#presenceActive()) {
-        // Lift the arm off the vehicle first; the fault's audit row and live messages come after.
-        this.#commandOpen();
-        this.#raise("closed-on-vehicle", "the barrier reported closed while a vehicle was on the loop");
-        this.#emitState();
-        return;
-      }
       this.#setPosition("closed");
+      if (this.#presenceActive()) {
+        this.#raise("closed-on-vehicle", "the barrier reported closed while a vehicle was on the loop");
+        this.#commandOpen(); // lift the arm off the vehicle
+        this.#emitState();
+      }
       return;
     }
     this.#clearFault("closed-on-vehicle");
@@ -362,13 +390,12 @@ export class Barrier {
 
   #enterClosing(): void {
     this.#cancel("travel");
+    this.#setPosition("closing");
     if (this.#presenceActive()) {
-      this.#position = "closing";
-      this.#commandOpen(); // rule 2, for an arm already coming down when the vehicle is there: before any message
+      this.#commandOpen(); // rule 2, for an arm already coming down when the vehicle is there
       this.#emitState();
       return;
     }
-    this.#setPosition("closing");
     if (this.#closedReported) this.#setPosition("closed");
     else if (!this.#closesReported)
       this.#schedule("travel", this.#settings.travelMs, () => this.#setPosition("closed"));
