@@ -1,6 +1,7 @@
 /**
- * A Wiegand receiver for tests: decodes the sim HAL's recorded transitions of two lines back into frames, the
- * way a panel does (falling edge on D0 = 0, on D1 = 1; frames told apart by the sender's reports), and measures every pulse.
+ * A Wiegand receiver for tests: decodes the sim HAL's recorded transitions of two lines back into bits, the
+ * way a panel does (falling edge on D0 = 0, on D1 = 1), splits them into frames by the sender's reports, and
+ * measures every pulse.
  */
 import { expect } from "vitest";
 import type { IoTransition } from "../../hal/types.js";
